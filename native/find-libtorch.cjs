@@ -1,0 +1,57 @@
+// Locates libtorch for binding.gyp. Order: $LIBTORCH (a libtorch folder, or a pip torch folder
+// with include/ and lib/), then Debian's libtorch-dev. Prints one gyp list for the asked part.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { execSync } = require('child_process');
+
+function multiarch() {
+  try { return execSync('gcc -print-multiarch', { encoding: 'utf8' }).trim(); } catch { return 'x86_64-linux-gnu'; }
+}
+
+function locate() {
+  const root = process.env.LIBTORCH;
+  if (root) {
+    const inc = path.join(root, 'include');
+    const lib = path.join(root, 'lib');
+    if (!fs.existsSync(path.join(inc, 'ATen', 'ATen.h')) || !fs.existsSync(lib)) {
+      throw new Error(`LIBTORCH=${root} has no include/ATen/ATen.h and lib/: point it at a libtorch folder or a pip torch folder`);
+    }
+    return { includes: [inc, path.join(inc, 'torch', 'csrc', 'api', 'include')], libdir: lib, cxx11abi: abiOf(root) };
+  }
+  const inc = '/usr/include';
+  if (!fs.existsSync(path.join(inc, 'torch', 'csrc', 'api', 'include'))) {
+    throw new Error('libtorch not found: install Debian\'s libtorch-dev (scripts/setup.sh does) or set LIBTORCH');
+  }
+  return { includes: [inc, path.join(inc, 'torch', 'csrc', 'api', 'include')], libdir: `/usr/lib/${multiarch()}`, cxx11abi: 1 };
+}
+
+// Pre-2.x pip wheels were built with the old C++ ABI; TorchConfig.cmake records which.
+function abiOf(root) {
+  for (const rel of ['share/cmake/Torch/TorchConfig.cmake']) {
+    const f = path.join(root, rel);
+    if (fs.existsSync(f)) {
+      const m = /_GLIBCXX_USE_CXX11_ABI=(\d)/.exec(fs.readFileSync(f, 'utf8'));
+      if (m) return Number(m[1]);
+    }
+  }
+  return 1;
+}
+
+const t = locate();
+const blasDir = `/usr/lib/${multiarch()}/openblas-openmp`;
+const hasCuda = fs.existsSync(path.join(t.libdir, 'libtorch_cuda.so'));
+const what = process.argv[2];
+const out = {
+  includes: t.includes,
+  defines: [`_GLIBCXX_USE_CXX11_ABI=${t.cxx11abi}`].concat(hasCuda ? ['AHS_WITH_CUDA=1'] : []),
+  // --no-as-needed keeps libtorch_cuda (its kernels register at load) and the OpenMP BLAS linked.
+  // The OpenMP OpenBLAS is linked by path with a RUNPATH so that libtorch's libblas.so.3 resolves to
+  // it without any system-wide alternatives change (see ../shared/design/engine-notes.md).
+  libs: ['-Wl,--no-as-needed', `-L${t.libdir}`, `-Wl,-rpath,${t.libdir}`, '-ltorch', '-ltorch_cpu', '-lc10']
+    .concat(hasCuda ? ['-ltorch_cuda', '-lc10_cuda'] : [])
+    .concat(fs.existsSync(path.join(blasDir, 'libblas.so.3')) ? [`${blasDir}/libblas.so.3`, `-Wl,-rpath,${blasDir}`] : [])
+    .concat(['-Wl,--as-needed']),
+}[what];
+if (!out) throw new Error(`usage: find-libtorch.cjs includes|defines|libs`);
+process.stdout.write(out.join(' '));

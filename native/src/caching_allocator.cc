@@ -1,0 +1,139 @@
+// A caching CPU allocator. First-touch page faults cost ~2.8 ms/MB on these machines, and libtorch
+// allocates fresh buffers for every op result; reusing freed blocks by size class made a ViT-B
+// block 4-5x faster (../shared/design/engine-notes.md). Sizes are rounded up to one of four
+// classes per power of two (<= 25% waste); the cache is capped (AHS_SEG_CPU_CACHE_MB, default
+// 4096) and can be emptied.
+#include "common.h"
+#include <c10/core/Allocator.h>
+#include <c10/core/CPUAllocator.h>
+#include <cstdlib>
+#include <mutex>
+#include <unordered_map>
+
+namespace ahs {
+
+namespace {
+
+constexpr size_t kAlign = 64;
+
+size_t SizeClass(size_t n) {
+  if (n <= 4096) return (n + 511) & ~size_t(511);
+  size_t p = size_t(1) << (63 - __builtin_clzll(n));  // largest power of two <= n
+  size_t step = p / 4;
+  return (n + step - 1) / step * step;
+}
+
+struct Block {
+  void* ptr;
+  size_t size;
+};
+
+class CachingCpuAllocator final : public c10::Allocator {
+ public:
+  explicit CachingCpuAllocator(size_t limit) : limit_(limit) {}
+
+  c10::DataPtr allocate(size_t n) const override {
+    auto* self = const_cast<CachingCpuAllocator*>(this);
+    if (n == 0) return {nullptr, nullptr, &NoDelete, c10::Device(c10::DeviceType::CPU)};
+    size_t sz = SizeClass(n);
+    void* p = self->TakeCached(sz);
+    if (!p) {
+      if (posix_memalign(&p, kAlign, sz) != 0) throw std::bad_alloc();
+      std::lock_guard<std::mutex> lock(self->mu_);
+      self->misses_++;
+      self->allocated_ += sz;
+    }
+    auto* b = new Block{p, sz};
+    return {p, b, &Release, c10::Device(c10::DeviceType::CPU)};
+  }
+
+  c10::DeleterFnPtr raw_deleter() const override { return nullptr; }
+
+  void Return(Block* b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cached_ + b->size <= limit_) {
+      free_[b->size].push_back(b->ptr);
+      cached_ += b->size;
+    } else {
+      std::free(b->ptr);
+      allocated_ -= b->size;
+    }
+    delete b;
+  }
+
+  void Empty() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& kv : free_)
+      for (void* p : kv.second) { std::free(p); allocated_ -= kv.first; }
+    free_.clear();
+    cached_ = 0;
+  }
+
+  void Stats(size_t* allocated, size_t* cached, size_t* hits, size_t* misses) {
+    std::lock_guard<std::mutex> lock(mu_);
+    *allocated = allocated_; *cached = cached_; *hits = hits_; *misses = misses_;
+  }
+
+ private:
+  void* TakeCached(size_t sz) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = free_.find(sz);
+    if (it == free_.end() || it->second.empty()) return nullptr;
+    void* p = it->second.back();
+    it->second.pop_back();
+    cached_ -= sz;
+    hits_++;
+    return p;
+  }
+
+  static void NoDelete(void*) {}
+  static void Release(void* ctx);
+
+  std::mutex mu_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  size_t limit_;
+  size_t cached_ = 0, allocated_ = 0, hits_ = 0, misses_ = 0;
+};
+
+CachingCpuAllocator* g_alloc = nullptr;
+
+void CachingCpuAllocator::Release(void* ctx) { g_alloc->Return(static_cast<Block*>(ctx)); }
+
+}  // namespace
+
+static Napi::Value AllocatorStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto out = Napi::Object::New(env);
+  out.Set("enabled", Napi::Boolean::New(env, g_alloc != nullptr));
+  if (g_alloc) {
+    size_t a, c, h, m;
+    g_alloc->Stats(&a, &c, &h, &m);
+    out.Set("allocatedBytes", double(a));
+    out.Set("cachedBytes", double(c));
+    out.Set("hits", double(h));
+    out.Set("misses", double(m));
+  }
+  return out;
+}
+
+static Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
+  if (g_alloc) g_alloc->Empty();
+  return info.Env().Undefined();
+}
+
+void InitAllocator(Napi::Env env, Napi::Object exports) {
+  // Installed once per process (the addon may be loaded by several worker threads).
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* off = std::getenv("AHS_SEG_CACHING_ALLOCATOR");
+    if (off && std::string(off) == "0") return;
+    size_t mb = 4096;
+    if (const char* s = std::getenv("AHS_SEG_CPU_CACHE_MB")) mb = size_t(std::strtoull(s, nullptr, 10));
+    g_alloc = new CachingCpuAllocator(mb << 20);  // never freed: tensors may outlive module unload
+    c10::SetAllocator(c10::DeviceType::CPU, g_alloc, /*priority=*/1);
+  });
+  exports.Set("allocatorStats", Napi::Function::New(env, AllocatorStats));
+  exports.Set("emptyCache", Napi::Function::New(env, EmptyCache));
+}
+
+}  // namespace ahs

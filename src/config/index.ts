@@ -1,0 +1,5 @@
+// Public surface of the config package.
+export { CfgNode, type TypedCfg } from './cfg_node.js';
+export { type AhsConfig, SCHEMA, defaultConfig } from './defaults.js';
+export { type ConfigLayer, dumpConfig, loadConfig, readConfigChain } from './load.js';
+export { type CfgValues, type LeafSpec, type LeafType, type NodeSpec, type Spec, typeName } from './schema.js';

@@ -1,0 +1,13 @@
+// The tensor engine's public surface.
+export { Tensor } from './tensor.js';
+export * from './ops.gen.js';
+export { tensor, fromBytes, scalar } from './creation.js';
+export { interpolate, quickGelu, to, squeezeAll, attention, type InterpolateMode } from './functional.js';
+export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
+export { tidy, tidyAsync, keep, dispose } from './scope.js';
+export { manualSeed, numThreads, setNumThreads, liveTensorCount, memoryStats, emptyCache, engineInfo, type EngineInfo } from './runtime.js';
+export { DTYPES, ITEMSIZE, isFloating, type DType, type Device } from './dtype.js';
+export { aten, AtenOp } from './ops.js';
+export { defaultDType, setDefaultDType, type Reduction } from './op_support.js';
+export { pickOpenBlasCoreType } from './native.js';
+import './methods.js';

@@ -1,0 +1,59 @@
+// Engine-wide facts and settings.
+import { native } from './native.js';
+
+export function manualSeed(seed: number): void {
+  native().manualSeed(seed);
+}
+
+export function numThreads(): number {
+  return native().getNumThreads();
+}
+
+export function setNumThreads(n: number): void {
+  native().setNumThreads(n);
+}
+
+/** Live native tensors (JS handles not yet disposed or collected). Tests use it to find leaks. */
+export function liveTensorCount(): number {
+  return native().liveTensorCount();
+}
+
+export function memoryStats(): { liveTensors: number; allocatedBytes: number; cachedBytes: number; hits: number; misses: number } {
+  const s = native().allocatorStats();
+  return { liveTensors: native().liveTensorCount(), allocatedBytes: s.allocatedBytes ?? 0, cachedBytes: s.cachedBytes ?? 0, hits: s.hits ?? 0, misses: s.misses ?? 0 };
+}
+
+/** Returns cached CPU blocks to the system. */
+export function emptyCache(): void {
+  native().emptyCache();
+}
+
+export interface EngineInfo {
+  torchVersion: string;
+  cudaAvailable: boolean;
+  cudaDeviceCount: number;
+  builtWithCuda: boolean;
+  threads: number;
+  openblasCoreType: string | undefined;
+  parallelInfo: string;
+  buildConfig: string;
+  mkldnn: boolean;
+  cachingAllocator: boolean;
+}
+
+export function engineInfo(): EngineInfo {
+  const b = native();
+  const i = b.info();
+  return {
+    torchVersion: i.torchVersion,
+    cudaAvailable: i.cudaAvailable,
+    cudaDeviceCount: i.cudaDeviceCount,
+    builtWithCuda: i.builtWithCuda,
+    threads: b.getNumThreads(),
+    openblasCoreType: process.env.OPENBLAS_CORETYPE,
+    parallelInfo: i.parallelInfo,
+    buildConfig: i.config,
+    mkldnn: i.mkldnn,
+    cachingAllocator: b.allocatorStats().enabled,
+  };
+}
