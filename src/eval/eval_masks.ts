@@ -6,7 +6,7 @@
 import { basename, join, resolve } from 'node:path';
 import { getBenchmark, listFilesByStem, loadClassNames, type BenchmarkSpec } from '../data/benchmarks.js';
 import { readLabelMap } from '../data/label_io.js';
-import { check } from '../errors.js';
+import { AhsError, check } from '../errors.js';
 import { formatMainTable, writePerClassCsv, writeResultsJson } from './report.js';
 import { writeFileAtomic } from './atomic_write.js';
 import { ResumableRun } from './resumable_run.js';
@@ -57,7 +57,15 @@ export interface EvalMasksSummary {
 
 const STATE_FILE = 'eval_state.json';
 
-/** Scores a folder of prediction PNGs; writes results.json, per_class.csv and results.md to outDir. */
+/**
+ * Scores a folder of prediction PNGs; writes results.json, per_class.csv and results.md to outDir.
+ *
+ *   const { results } = await evalMasks({
+ *     predDir: 'out/ade150_pred', gtDir: 'datasets/ADEChallengeData2016/annotations_detectron2/validation',
+ *     benchmark: 'ade150', outDir: 'out/ade150_eval',
+ *   });
+ *   results.sem_seg.mIoU; // e.g. 31.8
+ */
 export async function evalMasks(opts: EvalMasksOptions): Promise<EvalMasksSummary> {
   const bench = getBenchmark(opts.benchmark);
   const classNames = opts.classNames ? [...opts.classNames] : await loadClassNames(bench);
@@ -113,7 +121,15 @@ export async function evalMasks(opts: EvalMasksOptions): Promise<EvalMasksSummar
         'AHS_ERR_SHAPE',
         () => `prediction '${predPath}' is ${pred.width}x${pred.height} but ground truth '${gtPath}' is ${gt.width}x${gt.height}`,
       );
-      await run.process(pred.data, gt.data, key);
+      try {
+        await run.process(pred.data, gt.data, key);
+      } catch (err) {
+        // The evaluator names the image by stem; add both files so the culprit can be opened.
+        if (err instanceof AhsError) {
+          throw new AhsError(err.code, `${err.message} [prediction '${predPath}', ground truth '${gtPath}']`, { cause: err });
+        }
+        throw err;
+      }
     }
     opts.onProgress?.({ done: ++done, total: keys.length, key, resumed });
   }

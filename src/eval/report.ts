@@ -55,10 +55,25 @@ export interface ModelResults {
   results: Partial<Record<BenchmarkName, SemSegResults>>;
 }
 
-/** mIoU with one decimal, as Python's '%.1f' rounds it; '-' when missing or NaN. */
+/**
+ * One decimal as Python's '%.1f' prints it. JS toFixed rounds exact binary ties (77.25) up,
+ * Python rounds them to even (77.2); everything else already agrees, since both round the
+ * exact binary value.
+ */
+export function formatOneDecimal(v: number): string {
+  if (!Number.isFinite(v) || Math.abs(v) >= 1e21) return String(v);
+  const exact = Math.abs(v).toFixed(60); // exact: a double below 1e21 has < 60 fractional digits
+  const [int, frac] = exact.split('.') as [string, string];
+  if (!/^50*$/.test(frac.slice(1))) return v.toFixed(1);
+  const low = BigInt(int + frac[0]);
+  const n = (low % 2n === 0n ? low : low + 1n).toString().padStart(2, '0');
+  return `${v < 0 ? '-' : ''}${n.slice(0, -1)}.${n.slice(-1)}`;
+}
+
+/** mIoU with one decimal; '-' when missing or NaN. */
 function formatMiou(r: SemSegResults | undefined): string {
   const v = r?.sem_seg['mIoU'];
-  return v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(1);
+  return v === undefined || !Number.isFinite(v) ? '-' : formatOneDecimal(v);
 }
 
 /**

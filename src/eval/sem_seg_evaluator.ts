@@ -143,7 +143,7 @@ export class SemSegEvaluator {
 
   /** Adds the counts of another evaluator with the same configuration (e.g. another shard). */
   merge(other: SemSegEvaluator): void {
-    this.checkSameConfig(other.toJSON(), 'SemSegEvaluator.merge');
+    this.checkSameConfig(other, 'SemSegEvaluator.merge');
     for (const k of other.keys) {
       check(!this.keys.has(k), 'AHS_ERR_INVALID_ARGUMENT', () => `SemSegEvaluator.merge: image '${k}' is in both evaluators`);
     }
@@ -208,7 +208,10 @@ export class SemSegEvaluator {
     this.images = s.numImages;
   }
 
-  private checkSameConfig(s: SemSegEvaluatorState, source: string): void {
+  private checkSameConfig(
+    s: { classNames: readonly string[]; ignoreLabel: number; variant: SemSegVariant },
+    source: string,
+  ): void {
     const diffs: string[] = [];
     if (s.variant !== this.variant) diffs.push(`variant '${s.variant}' vs '${this.variant}'`);
     if (s.ignoreLabel !== this.ignoreLabel) diffs.push(`ignoreLabel ${s.ignoreLabel} vs ${this.ignoreLabel}`);

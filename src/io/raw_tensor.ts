@@ -67,3 +67,20 @@ export function swapBytesInPlace(data: Buffer, itemsize: number): void {
   else if (itemsize === 4) data.swap32();
   else if (itemsize === 8) data.swap64();
 }
+
+export type WeightFormat = 'safetensors' | 'torch-zip' | 'torchscript' | 'pickle';
+
+/**
+ * Parameter name -> lazy tensor, in file order, plus where it came from. `notes` lists what was
+ * skipped or chosen (non-tensor values, the sub-dict used), for the loader to log.
+ */
+export class StateDict extends Map<string, LazyTensor> {
+  constructor(
+    readonly path: string,
+    readonly format: WeightFormat,
+    readonly notes: string[] = [],
+    readonly metadata: Record<string, string> = {},
+  ) {
+    super();
+  }
+}

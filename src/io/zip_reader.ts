@@ -10,6 +10,7 @@
 import * as zlib from 'node:zlib';
 import { AhsError, check } from '../errors.js';
 import { checkSameSize, readExactly, withFile } from './file_range.js';
+import { allocAligned } from './raw_tensor.js';
 
 const SIG_EOCD = 0x06054b50;
 const SIG_ZIP64_LOCATOR = 0x07064b50;
@@ -88,7 +89,11 @@ export class ZipReader {
     const e = this.require(name);
     check(Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length >= 0 && offset + length <= e.size,
       'AHS_ERR_FILE_FORMAT', () => `${this.path}: range [${offset}, ${offset + length}) is outside zip entry '${name}' (${e.size} bytes)`);
-    if (e.method !== METHOD_STORED) return Buffer.from(this.readEntry(name).subarray(offset, offset + length));
+    if (e.method !== METHOD_STORED) {
+      const out = allocAligned(length);
+      out.set(this.readEntry(name).subarray(offset, offset + length));
+      return out;
+    }
     return this.withDataStart(e, (fd, start) => readExactly(fd, this.path, start + offset, length, `zip entry '${name}'`));
   }
 

@@ -830,67 +830,80 @@ export function randnLike(self: Tensor): Tensor {
 
 /** self += alpha * other */
 export function add_(self: Tensor, other: Tensor | number, alpha?: number): Tensor {
-  return (other instanceof Tensor ? _add__Tensor : _add__Scalar).call([self, other, alpha]) as Tensor;
+  ((other instanceof Tensor ? _add__Tensor : _add__Scalar).call([self, other, alpha]) as Tensor).dispose();
+  return self;
 }
 
 /** self -= alpha * other */
 export function sub_(self: Tensor, other: Tensor | number, alpha?: number): Tensor {
-  return (other instanceof Tensor ? _sub__Tensor : _sub__Scalar).call([self, other, alpha]) as Tensor;
+  ((other instanceof Tensor ? _sub__Tensor : _sub__Scalar).call([self, other, alpha]) as Tensor).dispose();
+  return self;
 }
 
 /** self *= other */
 export function mul_(self: Tensor, other: Tensor | number): Tensor {
-  return (other instanceof Tensor ? _mul__Tensor : _mul__Scalar).call([self, other]) as Tensor;
+  ((other instanceof Tensor ? _mul__Tensor : _mul__Scalar).call([self, other]) as Tensor).dispose();
+  return self;
 }
 
 /** self /= other */
 export function div_(self: Tensor, other: Tensor | number): Tensor {
-  return (other instanceof Tensor ? _div__Tensor : _div__Scalar).call([self, other]) as Tensor;
+  ((other instanceof Tensor ? _div__Tensor : _div__Scalar).call([self, other]) as Tensor).dispose();
+  return self;
 }
 
 /** self += value * tensor1 / tensor2 */
 export function addcdiv_(self: Tensor, tensor1: Tensor, tensor2: Tensor, value?: number): Tensor {
-  return _addcdiv_.call([self, tensor1, tensor2, value]) as Tensor;
+  (_addcdiv_.call([self, tensor1, tensor2, value]) as Tensor).dispose();
+  return self;
 }
 
 /** self += value * tensor1 * tensor2 */
 export function addcmul_(self: Tensor, tensor1: Tensor, tensor2: Tensor, value?: number): Tensor {
-  return _addcmul_.call([self, tensor1, tensor2, value]) as Tensor;
+  (_addcmul_.call([self, tensor1, tensor2, value]) as Tensor).dispose();
+  return self;
 }
 
 /** self += weight * (end - self) */
 export function lerp_(self: Tensor, end: Tensor, weight: number): Tensor {
-  return _lerp__Scalar.call([self, end, weight]) as Tensor;
+  (_lerp__Scalar.call([self, end, weight]) as Tensor).dispose();
+  return self;
 }
 
 /** copy values from src (broadcast) */
 export function copy_(self: Tensor, src: Tensor): Tensor {
-  return _copy_.call([self, src]) as Tensor;
+  (_copy_.call([self, src]) as Tensor).dispose();
+  return self;
 }
 
 /** fill with value */
 export function fill_(self: Tensor, value: number): Tensor {
-  return _fill__Scalar.call([self, value]) as Tensor;
+  (_fill__Scalar.call([self, value]) as Tensor).dispose();
+  return self;
 }
 
 /** fill with zeros */
 export function zero_(self: Tensor): Tensor {
-  return _zero_.call([self]) as Tensor;
+  (_zero_.call([self]) as Tensor).dispose();
+  return self;
 }
 
 /** clamp in place */
 export function clamp_(self: Tensor, min?: number | null, max?: number | null): Tensor {
-  return _clamp_.call([self, min, max]) as Tensor;
+  (_clamp_.call([self, min, max]) as Tensor).dispose();
+  return self;
 }
 
 /** fill with normal samples */
 export function normal_(self: Tensor, mean?: number, std?: number): Tensor {
-  return _normal_.call([self, mean, std]) as Tensor;
+  (_normal_.call([self, mean, std]) as Tensor).dispose();
+  return self;
 }
 
 /** fill with uniform samples */
 export function uniform_(self: Tensor, from?: number, to?: number): Tensor {
-  return _uniform_.call([self, from, to]) as Tensor;
+  (_uniform_.call([self, from, to]) as Tensor).dispose();
+  return self;
 }
 
 declare module './tensor.js' {

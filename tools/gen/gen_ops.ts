@@ -71,7 +71,9 @@ function emit(row: OpRow, consts: Map<string, string>, fns: string[], decls: str
     call = `(${u.name} instanceof Tensor ? ${vt} : ${vn}).call([${args}])`;
   }
   const sig = all.map((p) => p.decl).join(', ');
-  fns.push(`/** ${row.doc} */`, `export function ${row.name}(${sig}): ${ret} {`, `  return ${call} as ${ret};`, '}', '');
+  // In-place ops return `self` (not a second handle on the same tensor) so that chaining leaks nothing.
+  const body = row.name.endsWith('_') ? [`  (${call} as Tensor).dispose();`, '  return self;'] : [`  return ${call} as ${ret};`];
+  fns.push(`/** ${row.doc} */`, `export function ${row.name}(${sig}): ${ret} {`, ...body, '}', '');
   if (!row.free) {
     const msig = params.map((p) => p.decl).join(', ');
     decls.push(`    /** ${row.doc} */`, `    ${row.name}(${msig}): ${ret};`);

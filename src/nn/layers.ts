@@ -1,0 +1,163 @@
+// The basic layers, with PyTorch's parameter names and default initialisation.
+import { AhsError, fmtShape } from '../errors.js';
+import {
+  conv2d, convTranspose2d, dropout, embedding, gelu as geluOp, groupNorm, layerNorm, linear, quickGelu, type Tensor,
+} from '../tensor/index.js';
+import { constantInit, normalInit, uniformFanIn } from './init.js';
+import { Module, type Layer } from './module.js';
+
+const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+export class Linear extends Module implements Layer {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
+    super();
+    this.weight = this.param('weight', uniformFanIn([outFeatures, inFeatures], inFeatures));
+    this.bias = opts.bias ?? true ? this.param('bias', uniformFanIn([outFeatures], inFeatures)) : null;
+  }
+  forward(x: Tensor): Tensor {
+    if (x.size(-1) !== this.inFeatures) {
+      throw new AhsError('AHS_ERR_SHAPE', `Linear(${this.inFeatures}->${this.outFeatures}): input's last dim must be ${this.inFeatures}, got ${fmtShape(x.shape)}`);
+    }
+    return linear(x, this.weight, this.bias);
+  }
+}
+
+export interface ConvOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  dilation?: number | [number, number];
+  groups?: number;
+  bias?: boolean;
+}
+
+export class Conv2d extends Module implements Layer {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
+  readonly groups: number;
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], opts: ConvOptions = {}) {
+    super();
+    const [kh, kw] = pair(kernelSize);
+    this.groups = opts.groups ?? 1;
+    if (inChannels % this.groups || outChannels % this.groups) {
+      throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `Conv2d: channels ${inChannels}->${outChannels} not divisible by groups ${this.groups}`);
+    }
+    const fanIn = (inChannels / this.groups) * kh * kw;
+    this.weight = this.param('weight', uniformFanIn([outChannels, inChannels / this.groups, kh, kw], fanIn));
+    this.bias = opts.bias ?? true ? this.param('bias', uniformFanIn([outChannels], fanIn)) : null;
+    this.stride = pair(opts.stride ?? 1);
+    this.padding = pair(opts.padding ?? 0);
+    this.dilation = pair(opts.dilation ?? 1);
+  }
+  forward(x: Tensor): Tensor {
+    if (x.rank !== 4 || x.size(1) !== this.inChannels) {
+      throw new AhsError('AHS_ERR_SHAPE', `Conv2d(${this.inChannels}->${this.outChannels}): input must be [N,${this.inChannels},H,W], got ${fmtShape(x.shape)}`);
+    }
+    return conv2d(x, this.weight, this.bias, this.stride, this.padding, this.dilation, this.groups);
+  }
+}
+
+export class ConvTranspose2d extends Module implements Layer {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number],
+    opts: { stride?: number | [number, number]; padding?: number | [number, number]; bias?: boolean } = {}) {
+    super();
+    const [kh, kw] = pair(kernelSize);
+    // PyTorch computes fan_in from weight dim 1 (= out channels) for transposed convs.
+    const fanIn = outChannels * kh * kw;
+    this.weight = this.param('weight', uniformFanIn([inChannels, outChannels, kh, kw], fanIn));
+    this.bias = opts.bias ?? true ? this.param('bias', uniformFanIn([outChannels], fanIn)) : null;
+    this.stride = pair(opts.stride ?? 1);
+    this.padding = pair(opts.padding ?? 0);
+  }
+  forward(x: Tensor): Tensor {
+    if (x.rank !== 4 || x.size(1) !== this.inChannels) {
+      throw new AhsError('AHS_ERR_SHAPE', `ConvTranspose2d(${this.inChannels}->${this.outChannels}): input must be [N,${this.inChannels},H,W], got ${fmtShape(x.shape)}`);
+    }
+    return convTranspose2d(x, this.weight, this.bias, this.stride, this.padding);
+  }
+}
+
+export class LayerNorm extends Module implements Layer {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  readonly normalizedShape: number[];
+  constructor(normalizedShape: number | number[], readonly eps = 1e-5) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
+    this.weight = this.param('weight', constantInit(this.normalizedShape, 1));
+    this.bias = this.param('bias', constantInit(this.normalizedShape, 0));
+  }
+  forward(x: Tensor): Tensor {
+    return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
+  }
+}
+
+export class GroupNorm extends Module implements Layer {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  constructor(readonly numGroups: number, readonly numChannels: number, readonly eps = 1e-5) {
+    super();
+    if (numChannels % numGroups) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `GroupNorm: ${numChannels} channels not divisible by ${numGroups} groups`);
+    this.weight = this.param('weight', constantInit([numChannels], 1));
+    this.bias = this.param('bias', constantInit([numChannels], 0));
+  }
+  forward(x: Tensor): Tensor {
+    return groupNorm(x, this.numGroups, this.weight, this.bias, this.eps);
+  }
+}
+
+export class Embedding extends Module {
+  readonly weight: Tensor;
+  constructor(readonly numEmbeddings: number, readonly dim: number) {
+    super();
+    this.weight = this.param('weight', normalInit([numEmbeddings, dim], 1));
+  }
+  forward(indices: Tensor): Tensor {
+    return embedding(this.weight, indices);
+  }
+}
+
+export class Dropout extends Module implements Layer {
+  constructor(readonly p = 0.5) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return this.training && this.p > 0 ? dropout(x, this.p, true) : x.view(x.shape);
+  }
+}
+
+export class Identity extends Module implements Layer {
+  forward(x: Tensor): Tensor {
+    return x.view(x.shape);
+  }
+}
+
+export class GELU extends Module implements Layer {
+  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return geluOp(x, this.approximate);
+  }
+}
+
+export class ReLU extends Module implements Layer {
+  forward(x: Tensor): Tensor {
+    return x.relu();
+  }
+}
+
+/** CLIP's activation: x * sigmoid(1.702 x). */
+export class QuickGELU extends Module implements Layer {
+  forward(x: Tensor): Tensor {
+    return quickGelu(x);
+  }
+}

@@ -1,0 +1,185 @@
+// The Module base: named parameters, buffers and children whose dotted paths are PyTorch's
+// state-dict keys (`visual.transformer.resblocks.0.attn.in_proj_weight`), train/eval mode,
+// freezing, and strict or lenient state-dict loading with a full report.
+import { AhsError, fmtShape } from '../errors.js';
+import { keep, noGrad, Tensor } from '../tensor/index.js';
+
+export interface ShapeMismatch { key: string; expected: number[]; got: number[] }
+
+export interface LoadReport {
+  missing: string[];
+  unexpected: string[];
+  mismatched: ShapeMismatch[];
+}
+
+export function formatLoadReport(r: LoadReport, source = 'state dict'): string {
+  const lines: string[] = [];
+  if (r.missing.length) lines.push(`missing keys (${r.missing.length}): ${r.missing.join(', ')}`);
+  if (r.unexpected.length) lines.push(`unexpected keys (${r.unexpected.length}): ${r.unexpected.join(', ')}`);
+  for (const m of r.mismatched) lines.push(`shape mismatch for ${m.key}: model ${fmtShape(m.expected)}, ${source} ${fmtShape(m.got)}`);
+  return lines.join('\n');
+}
+
+export class Module {
+  training = true;
+  readonly #params = new Map<string, Tensor | null>();
+  readonly #buffers = new Map<string, { t: Tensor | null; persistent: boolean }>();
+  readonly #children = new Map<string, Module | null>();
+
+  /** Registers a parameter (made a trainable leaf and kept out of tidy scopes). */
+  protected param(name: string, t: Tensor | null, trainable = true): Tensor {
+    if (t) {
+      keep(t);
+      if (trainable && !t.requiresGrad) t.requiresGrad_(true);
+    }
+    this.#params.set(name, t);
+    return t as Tensor;
+  }
+
+  protected buffer(name: string, t: Tensor | null, persistent = true): Tensor {
+    if (t) keep(t);
+    this.#buffers.set(name, { t, persistent });
+    return t as Tensor;
+  }
+
+  protected child<M extends Module | null>(name: string, m: M): M {
+    this.#children.set(name, m);
+    return m;
+  }
+
+  /** Replaces a registered parameter or buffer tensor (used by loading and device moves). */
+  protected setTensor(name: string, t: Tensor): void {
+    if (this.#params.has(name)) this.#params.set(name, t);
+    else if (this.#buffers.has(name)) this.#buffers.get(name)!.t = t;
+    else throw new AhsError('AHS_ERR_STATE_DICT', `no parameter or buffer '${name}'`);
+  }
+
+  *namedChildren(): Generator<[string, Module]> {
+    for (const [n, m] of this.#children) if (m) yield [n, m];
+  }
+
+  *namedModules(prefix = ''): Generator<[string, Module]> {
+    yield [prefix, this];
+    for (const [n, m] of this.namedChildren()) yield* m.namedModules(prefix ? `${prefix}.${n}` : n);
+  }
+
+  *namedParameters(prefix = ''): Generator<[string, Tensor]> {
+    for (const [n, t] of this.#params) if (t) yield [prefix ? `${prefix}.${n}` : n, t];
+    for (const [n, m] of this.namedChildren()) yield* m.namedParameters(prefix ? `${prefix}.${n}` : n);
+  }
+
+  parameters(): Tensor[] {
+    return [...this.namedParameters()].map(([, t]) => t);
+  }
+
+  *namedBuffers(prefix = '', persistentOnly = false): Generator<[string, Tensor]> {
+    for (const [n, b] of this.#buffers) if (b.t && (!persistentOnly || b.persistent)) yield [prefix ? `${prefix}.${n}` : n, b.t];
+    for (const [n, m] of this.namedChildren()) yield* m.namedBuffers(prefix ? `${prefix}.${n}` : n, persistentOnly);
+  }
+
+  /** Parameters and persistent buffers by their PyTorch state-dict names. */
+  stateDict(): Map<string, Tensor> {
+    return new Map([...this.namedParameters(), ...this.namedBuffers('', true)]);
+  }
+
+  numParameters(trainableOnly = false): number {
+    let n = 0;
+    for (const [, t] of this.namedParameters()) if (!trainableOnly || t.requiresGrad) n += t.numel;
+    return n;
+  }
+
+  /**
+   * Copies values from a state dict into this module's tensors (identity kept, so optimizers
+   * holding them stay valid). Strict loading throws on any missing, unexpected or mis-shaped
+   * key, listing all of them; lenient loading loads what matches and returns the report.
+   */
+  loadStateDict(sd: Map<string, Tensor>, opts: { strict?: boolean; source?: string } = {}): LoadReport {
+    const own = this.stateDict();
+    const report: LoadReport = { missing: [], unexpected: [], mismatched: [] };
+    for (const k of own.keys()) if (!sd.has(k)) report.missing.push(k);
+    for (const k of sd.keys()) if (!own.has(k)) report.unexpected.push(k);
+    for (const [k, t] of own) {
+      const src = sd.get(k);
+      if (src && src.shape.join(',') !== t.shape.join(',')) report.mismatched.push({ key: k, expected: t.shape, got: src.shape });
+    }
+    const bad = report.missing.length + report.unexpected.length + report.mismatched.length;
+    if ((opts.strict ?? true) && bad > 0) {
+      throw new AhsError('AHS_ERR_STATE_DICT', `cannot load ${opts.source ?? 'state dict'} strictly:\n${formatLoadReport(report, opts.source)}`);
+    }
+    const mis = new Set(report.mismatched.map((m) => m.key));
+    noGrad(() => {
+      for (const [k, t] of own) {
+        const src = sd.get(k);
+        if (src && !mis.has(k)) t.copy_(src);
+      }
+    });
+    return report;
+  }
+
+  train(on = true): this {
+    for (const [, m] of this.namedModules()) m.training = on;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Sets requires_grad on every parameter (false = frozen). */
+  requiresGrad_(on: boolean): this {
+    for (const [, t] of this.namedParameters()) t.requiresGrad_(on);
+    return this;
+  }
+
+  freeze(): this {
+    return this.requiresGrad_(false);
+  }
+
+  /** Frees every parameter and buffer now. The module is unusable afterwards. */
+  dispose(): void {
+    for (const [, t] of this.namedParameters()) t.dispose();
+    for (const [, t] of this.namedBuffers()) t.dispose();
+  }
+}
+
+/** Children named 0, 1, 2, ... as PyTorch's nn.ModuleList. */
+export class ModuleList<M extends Module = Module> extends Module {
+  readonly items: M[];
+  constructor(items: M[]) {
+    super();
+    this.items = items;
+    items.forEach((m, i) => this.child(String(i), m));
+  }
+  get length(): number {
+    return this.items.length;
+  }
+  at(i: number): M {
+    const m = this.items[i];
+    if (!m) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `ModuleList index ${i} out of range (length ${this.items.length})`);
+    return m;
+  }
+}
+
+/** A module mapping one tensor to one tensor. */
+export interface Layer {
+  forward(x: Tensor): Tensor;
+}
+
+/** nn.Sequential: children named 0, 1, ...; forward chains them, freeing intermediates. */
+export class Sequential extends Module implements Layer {
+  readonly layers: (Module & Layer)[];
+  constructor(...layers: (Module & Layer)[]) {
+    super();
+    this.layers = layers;
+    layers.forEach((m, i) => this.child(String(i), m));
+  }
+  forward(x: Tensor): Tensor {
+    let cur = x;
+    for (const l of this.layers) {
+      const next = l.forward(cur);
+      if (cur !== x && next !== cur) cur.dispose();
+      cur = next;
+    }
+    return cur;
+  }
+}
