@@ -23,11 +23,6 @@ size_t SizeClass(size_t n) {
   return (n + step - 1) / step * step;
 }
 
-struct Block {
-  void* ptr;
-  size_t size;
-};
-
 class CachingCpuAllocator final : public c10::Allocator {
  public:
   explicit CachingCpuAllocator(size_t limit) : limit_(limit) {}
@@ -42,29 +37,33 @@ class CachingCpuAllocator final : public c10::Allocator {
       std::lock_guard<std::mutex> lock(self->mu_);
       self->misses_++;
       self->allocated_ += sz;
+      self->sizes_[p] = sz;
     }
-    auto* b = new Block{p, sz};
-    return {p, b, &Release, c10::Device(c10::DeviceType::CPU)};
+    // Context == data pointer, so raw_allocate/raw_deallocate (used by mkldnn) work too.
+    return {p, p, &Release, c10::Device(c10::DeviceType::CPU)};
   }
 
-  c10::DeleterFnPtr raw_deleter() const override { return nullptr; }
+  c10::DeleterFnPtr raw_deleter() const override { return &Release; }
 
-  void Return(Block* b) {
+  void Return(void* p) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (cached_ + b->size <= limit_) {
-      free_[b->size].push_back(b->ptr);
-      cached_ += b->size;
+    auto it = sizes_.find(p);
+    if (it == sizes_.end()) { std::free(p); return; }  // not ours (cannot happen; be safe)
+    size_t sz = it->second;
+    if (cached_ + sz <= limit_) {
+      free_[sz].push_back(p);
+      cached_ += sz;
     } else {
-      std::free(b->ptr);
-      allocated_ -= b->size;
+      std::free(p);
+      allocated_ -= sz;
+      sizes_.erase(it);
     }
-    delete b;
   }
 
   void Empty() {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& kv : free_)
-      for (void* p : kv.second) { std::free(p); allocated_ -= kv.first; }
+      for (void* p : kv.second) { std::free(p); allocated_ -= kv.first; sizes_.erase(p); }
     free_.clear();
     cached_ = 0;
   }
@@ -91,13 +90,14 @@ class CachingCpuAllocator final : public c10::Allocator {
 
   std::mutex mu_;
   std::unordered_map<size_t, std::vector<void*>> free_;
+  std::unordered_map<void*, size_t> sizes_;  // every block this allocator owns -> its size class
   size_t limit_;
   size_t cached_ = 0, allocated_ = 0, hits_ = 0, misses_ = 0;
 };
 
 CachingCpuAllocator* g_alloc = nullptr;
 
-void CachingCpuAllocator::Release(void* ctx) { g_alloc->Return(static_cast<Block*>(ctx)); }
+void CachingCpuAllocator::Release(void* p) { g_alloc->Return(p); }
 
 }  // namespace
 

@@ -54,6 +54,11 @@ export class TorchTensorRef implements LazyTensor {
     this.dtype = storage.dtype;
   }
 
+  /** The same view with Parameter's requires_grad flag. */
+  withRequiresGrad(requiresGrad: boolean): TorchTensorRef {
+    return new TorchTensorRef(this.storage, this.storageOffset, this.shape, this.stride, requiresGrad);
+  }
+
   /** Dense C-order little-endian copy of the view. */
   read(): RawTensor {
     const itemsize = DTYPE_ITEMSIZE[this.dtype];
@@ -89,12 +94,17 @@ const UNSUPPORTED_REBUILD: Record<string, string> = {
   _rebuild_meta_tensor_no_storage: 'meta tensors have no data',
 };
 
+function rebuildParameter(args: unknown[]): unknown {
+  const [data, requiresGrad] = args;
+  return data instanceof TorchTensorRef ? data.withRequiresGrad(requiresGrad !== false) : data;
+}
+
 const TORCH_CALLS: Record<string, PyCallable> = {
   'torch._utils._rebuild_tensor_v2': (args, ctx) => rebuildTensor(args, ctx.source),
   'torch._utils._rebuild_tensor': (args, ctx) => rebuildTensor(args, ctx.source),
-  // Parameters are tensors for our purposes; requires_grad and hooks do not matter when loading.
-  'torch._utils._rebuild_parameter': (args) => args[0],
-  'torch._utils._rebuild_parameter_with_state': (args) => args[0],
+  // Parameters are tensors that remember requires_grad; backward hooks do not survive loading.
+  'torch._utils._rebuild_parameter': rebuildParameter,
+  'torch._utils._rebuild_parameter_with_state': rebuildParameter,
   // Tensor subclasses: (func, type, args, state) -> func(*args).
   'torch._tensor._rebuild_from_type_v2': (args, ctx) => ctx.call(args[0], args[2] as unknown[]),
   'torch._tensor._rebuild_from_type': (args, ctx) => ctx.call(args[0], args[2] as unknown[]),

@@ -20,6 +20,13 @@ export function formatLoadReport(r: LoadReport, source = 'state dict'): string {
   return lines.join('\n');
 }
 
+/** Equal shapes, or a 0-d parameter given as [1] (PyTorch's _load_from_state_dict accepts that
+ * for old checkpoints that stored scalars such as CLIP's logit_scale with one element). */
+function sameShapeForLoad(model: number[], src: number[]): boolean {
+  if (model.length === 0 && src.length === 1 && src[0] === 1) return true;
+  return model.length === src.length && model.every((d, i) => d === src[i]);
+}
+
 export class Module {
   training = true;
   readonly #params = new Map<string, Tensor | null>();
@@ -100,7 +107,7 @@ export class Module {
     for (const k of sd.keys()) if (!own.has(k)) report.unexpected.push(k);
     for (const [k, t] of own) {
       const src = sd.get(k);
-      if (src && src.shape.join(',') !== t.shape.join(',')) report.mismatched.push({ key: k, expected: t.shape, got: src.shape });
+      if (src && !sameShapeForLoad(t.shape, src.shape)) report.mismatched.push({ key: k, expected: t.shape, got: src.shape });
     }
     const bad = report.missing.length + report.unexpected.length + report.mismatched.length;
     if ((opts.strict ?? true) && bad > 0) {
@@ -110,7 +117,7 @@ export class Module {
     noGrad(() => {
       for (const [k, t] of own) {
         const src = sd.get(k);
-        if (src && !mis.has(k)) t.copy_(src);
+        if (src && !mis.has(k)) t.copy_(src.rank === t.rank ? src : src.view(t.shape));
       }
     });
     return report;

@@ -1,7 +1,7 @@
 // Numeric comparison helpers for tensor tests. Expected values always come from JS (closed
 // forms, naive loops, finite differences) or golden files, never from a torch run.
 import assert from 'node:assert/strict';
-import { Tensor } from '../../src/tensor/index.js';
+import { liveTensorCount, tidy, Tensor } from '../../src/tensor/index.js';
 
 export type NumLike = Tensor | ArrayLike<number> | number;
 
@@ -114,4 +114,31 @@ export function erf(x: number): number {
   }
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
   return Math.sign(x) * (1 - erfc);
+}
+
+/**
+ * Runs `fn` inside tidy() and asserts that the live native tensor count is back to its value
+ * before the call: a failure means an op or module leaked tensors outside the scope.
+ */
+export function noLeak(fn: () => void, msg = 'live tensor count changed'): void {
+  const before = liveTensorCount();
+  tidy(fn);
+  assert.equal(liveTensorCount(), before, msg);
+}
+
+/** Groups a row-major array along `dims` and reduces each group with `f` (keepdim layout). */
+export function reduceJs(x: ArrayLike<number>, shape: number[], dims: number[], f: (vals: number[]) => number): { data: number[]; shape: number[] } {
+  const outShape = shape.map((s, i) => (dims.includes(i) ? 1 : s));
+  const st = strides(shape);
+  const ost = strides(outShape);
+  const groups: number[][] = Array.from({ length: numelOf(outShape) }, () => []);
+  for (let i = 0; i < x.length; i++) {
+    let o = 0;
+    for (let d = 0; d < shape.length; d++) {
+      const c = Math.floor(i / st[d]!) % shape[d]!;
+      if (!dims.includes(d)) o += c * ost[d]!;
+    }
+    groups[o]!.push(x[i]!);
+  }
+  return { data: groups.map(f), shape: outShape };
 }
