@@ -11,3 +11,4 @@ export { aten, AtenOp } from './ops.js';
 export { defaultDType, setDefaultDType, type Reduction } from './op_support.js';
 export { pickOpenBlasCoreType } from './native.js';
 import './methods.js';
+export { timeMs, matmulGflops } from './throughput.js';

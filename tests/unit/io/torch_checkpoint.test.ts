@@ -6,7 +6,7 @@ import { AhsError } from '../../../src/errors.js';
 import { OpaqueObject } from '../../../src/io/pickle.js';
 import { NumpyArray } from '../../../src/io/pickle_numpy.js';
 import { loadStateDict, readTorchCheckpoint } from '../../../src/io/torch_checkpoint.js';
-import { TorchTensorRef } from '../../../src/io/torch_tensor.js';
+import { TorchStorage, TorchTensorRef } from '../../../src/io/torch_tensor.js';
 import { assertAhsError, assertTensor, expected, fixture, tempDir, type ExpectedTensor } from './helpers.js';
 
 interface SdExpected {
@@ -49,6 +49,15 @@ test('tensor refs expose storage key, offset and stride; shared storages are one
   assert.deepEqual([s.storageOffset, s.stride], [1, [3]]);
   assert.deepEqual(tree.get('transposed')!.stride, [1, 5]);
   assert.equal(tree.get('param')!.requiresGrad, true);
+});
+
+test('big-endian archives (byteorder = "big") are swapped to little-endian, after the gather', () => {
+  // Storage of float32 [1, 2, 3, 4, 5, 6] written big-endian; the view is its 3x2 transpose.
+  const be = Buffer.alloc(24);
+  [1, 2, 3, 4, 5, 6].forEach((v, i) => be.writeFloatBE(v, i * 4));
+  const storage = new TorchStorage('0', 'float32', 'torch.FloatStorage', 6, 'big', (off, len) => Buffer.from(be.subarray(off, off + len)));
+  const r = new TorchTensorRef(storage as TorchStorage & { dtype: 'float32' }, 0, [3, 2], [1, 3], false).read();
+  assert.deepEqual([...new Float32Array(r.data.buffer, r.data.byteOffset, 6)], [1, 4, 2, 5, 3, 6]);
 });
 
 test('detectron2-style checkpoint: state dict from "model", non-tensors skipped with a note', () => {

@@ -1,0 +1,12 @@
+// Benchmarks: `npm run bench -- <suite>`; suites print figures and ratios taken in one run.
+const suites: Record<string, () => Promise<void>> = {
+  engine: async () => (await import('./engine.js')).benchEngine(),
+};
+
+const name = process.argv[2] ?? 'engine';
+const run = suites[name];
+if (!run) {
+  process.stderr.write(`unknown bench suite '${name}'; available: ${Object.keys(suites).join(', ')}\n`);
+  process.exit(2);
+}
+await run();

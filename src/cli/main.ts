@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// The `ahs-seg` command line. The only process boundary: each command lives in its own file and
+// is imported lazily, so `ahs-seg --help` does not load libtorch.
+import { Command } from 'commander';
+import { AhsError } from '../errors.js';
+import { VERSION } from '../version.js';
+
+const program = new Command()
+  .name('ahs-seg')
+  .description('Open-vocabulary semantic segmentation (AHS-Seg / CAT-Seg / H-CLIP) on libtorch')
+  .version(VERSION)
+  .showHelpAfterError();
+
+program
+  .command('doctor')
+  .description('print the engine setup (libtorch, devices, BLAS, threads, dtypes) and measure fp32 matmul GFLOP/s')
+  .option('--json', 'machine-readable output')
+  .action(async (opts: { json?: boolean }) => (await import('./commands/doctor.js')).doctor(opts));
+
+program
+  .command('eval-masks')
+  .description('score label-map PNGs already on disk against a benchmark\'s ground truth')
+  .requiredOption('--pred <dir>', 'folder of predicted label maps (0-based class indices, 8- or 16-bit PNG)')
+  .requiredOption('--gt <dir>', 'folder of ground-truth label maps')
+  .requiredOption('--benchmark <name>', 'ade150, ade847, pc59, pc459, voc20, voc20b or coco171')
+  .requiredOption('--out <dir>', 'where results.json, per_class.csv and results.md go')
+  .option('--model <name>', 'row name in the Markdown table', 'predictions')
+  .option('--no-resume', 'start over instead of resuming an interrupted run')
+  .option('--visualize <n>', 'write N side-by-side PNGs (image | ground truth | prediction); needs --images', (v) => Number(v))
+  .option('--images <dir>', 'images for --visualize, matched by stem')
+  .action(async (opts) => (await import('./commands/eval_masks.js')).evalMasksCommand(opts));
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof AhsError) {
+      process.stderr.write(`ahs-seg: error ${e.code}: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+void main();

@@ -1,0 +1,87 @@
+// Class aggregation (CAT-Seg's ClassTransformerLayer): at every (pooled) pixel, the class tokens
+// attend to each other. Reproduced as the reference does it:
+//  - average-pool the map (training pools 2x2; eval.sh sets POOLING_SIZES [1, 1]);
+//  - pad the class axis to pad_len with a learnable token (and a learnable text guidance);
+//  - x_p = x_p + attn(norm1(x_p), g); x_p = x_p + MLP(norm2(x_p)) with a ReLU MLP;
+//  - upsample back with bilinear align_corners=True and add as a residual: x + up(x_p). x_p
+//    already contains pool(x), so with pooling 1 the result is 2x + delta.
+import { AhsError, check, fmtShape } from '../../errors.js';
+import { LayerNorm, Linear, Module, ReLU, Sequential } from '../../nn/index.js';
+import { avgPool2d, cat, interpolate, tidy, zeros, type Tensor } from '../../tensor/index.js';
+import { AttentionLayer, type AttentionType } from './class_attention.js';
+
+export interface ClassAggregationOptions {
+  hiddenDim: number;
+  /** Text-guidance channels (0 = none). */
+  guidanceDim: number;
+  numHeads: number;
+  attentionType: AttentionType;
+  /** AvgPool2d kernel (= stride) before attention; null = identity. */
+  poolingSize: [number, number] | null;
+  /** Classes are padded to this many tokens (0 = no padding parameters). */
+  padLen: number;
+}
+
+export class ClassTransformerLayer extends Module {
+  readonly attention: AttentionLayer;
+  readonly MLP: Sequential;
+  readonly norm1: LayerNorm;
+  readonly norm2: LayerNorm;
+  readonly padding_tokens: Tensor | null;
+  readonly padding_guidance: Tensor | null;
+  poolingSize: [number, number] | null;
+
+  constructor(readonly opts: ClassAggregationOptions) {
+    super();
+    const { hiddenDim: C, guidanceDim: G, padLen } = opts;
+    this.poolingSize = opts.poolingSize;
+    this.padding_tokens = this.param('padding_tokens', padLen > 0 ? zeros([1, 1, C]) : null);
+    this.padding_guidance = this.param('padding_guidance', padLen > 0 && G > 0 ? zeros([1, 1, G]) : null);
+    this.attention = this.child('attention', new AttentionLayer(C, G, opts.numHeads, opts.attentionType));
+    this.MLP = this.child('MLP', new Sequential(new Linear(C, C * 4), new ReLU(), new Linear(C * 4, C)));
+    this.norm1 = this.child('norm1', new LayerNorm(C));
+    this.norm2 = this.child('norm2', new LayerNorm(C));
+  }
+
+  /** (B T, C, H, W) -> pooled (B T, C, H', W'). */
+  private pool(x: Tensor): Tensor {
+    const k = this.poolingSize;
+    if (!k || (k[0] === 1 && k[1] === 1)) return x.view(x.shape);
+    if (k[0] < 1 || k[1] < 1) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `ClassTransformerLayer: pooling size ${fmtShape(k)} must be positive`);
+    return avgPool2d(x, k, k);
+  }
+
+  /** x (B, C, T, H, W), text guidance (B, T, Cg) or null -> (B, C, T, H, W). */
+  forward(x: Tensor, guidance: Tensor | null): Tensor {
+    const C = this.opts.hiddenDim;
+    check(x.rank === 5 && x.size(1) === C, 'AHS_ERR_SHAPE', () => `ClassTransformerLayer: x must be (B, ${C}, T, H, W), got ${fmtShape(x.shape)}`);
+    const [B, , T, H, W] = x.shape as [number, number, number, number, number];
+    if (guidance) {
+      check(guidance.rank === 3 && guidance.size(0) === B && guidance.size(1) === T, 'AHS_ERR_SHAPE',
+        () => `ClassTransformerLayer: guidance must be (${B}, ${T}, Cg), got ${fmtShape(guidance.shape)}`);
+    }
+    return tidy(() => {
+      const xp0 = this.pool(x.permute([0, 2, 1, 3, 4]).reshape([B * T, C, H, W])); // (B T, C, Hp, Wp)
+      const Hp = xp0.size(2), Wp = xp0.size(3);
+      const P = Hp * Wp;
+      let xp = xp0.view([B, T, C, Hp, Wp]).permute([0, 3, 4, 1, 2]).reshape([B * P, T, C]); // (B Hp Wp, T, C)
+      const pad = this.padding_tokens && T < this.opts.padLen ? this.opts.padLen - T : 0;
+      if (pad > 0) xp = cat([xp, this.padding_tokens!.expand([B * P, pad, C])], 1); // (B Hp Wp, pad_len, C)
+      let g: Tensor | null = null;
+      if (guidance) {
+        let gt = guidance; // (B, T, Cg)
+        if (pad > 0 && this.padding_guidance) gt = cat([gt, this.padding_guidance.expand([B, pad, -1])], 1); // (B, pad_len, Cg)
+        const L = gt.size(1);
+        g = gt.unsqueeze(1).expand([B, P, L, -1]).reshape([B * P, L, -1]); // (B Hp Wp, pad_len, Cg)
+      }
+      xp = xp.add(this.attention.forward(this.norm1.forward(xp), g));
+      xp = xp.add(this.MLP.forward(this.norm2.forward(xp))); // (B Hp Wp, L, C)
+      // Drop the padding before upsampling (the reference upsamples it, then slices it away;
+      // every (image, class) map is resized independently, so the result is the same).
+      const kept = pad > 0 ? xp.narrow(1, 0, T) : xp;
+      const maps = kept.view([B, Hp, Wp, T, C]).permute([0, 3, 4, 1, 2]).reshape([B * T, C, Hp, Wp]); // (B T, C, Hp, Wp)
+      const up = interpolate(maps, { size: [H, W], mode: 'bilinear', alignCorners: true }); // (B T, C, H, W)
+      return x.add(up.view([B, T, C, H, W]).permute([0, 2, 1, 3, 4])); // (B, C, T, H, W)
+    });
+  }
+}

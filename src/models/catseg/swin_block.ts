@@ -1,0 +1,184 @@
+// CAT-Seg's guidance-conditioned Swin block (cat_seg/modeling/transformer/model.py:
+// WindowAttention, SwinTransformerBlock). Differences from timm's Swin, reproduced exactly:
+// no relative position bias; q and k read the LayerNorm'd tokens concatenated with the appearance
+// guidance, v reads the tokens only; the shifted block's -100 mask is a persistent buffer
+// `attn_mask` (it is in the checkpoints), absent (not registered) on the unshifted block.
+import { AhsError, check, fmtShape } from '../../errors.js';
+import { GELU, LayerNorm, Linear, Module } from '../../nn/index.js';
+import { cat, tensor, tidy, type Tensor } from '../../tensor/index.js';
+
+/** (B, H, W, C) -> (B * nW, ws*ws, C), windows in row-major order per image. */
+export function windowPartition(x: Tensor, ws: number): Tensor {
+  const [B, H, W, C] = x.shape as [number, number, number, number];
+  check(H % ws === 0 && W % ws === 0, 'AHS_ERR_SHAPE', () => `windowPartition: ${H}x${W} is not a multiple of the window ${ws}`);
+  return tidy(() => x.view([B, H / ws, ws, W / ws, ws, C]).permute([0, 1, 3, 2, 4, 5]).reshape([-1, ws * ws, C]));
+}
+
+/** (B * nW, ws*ws, C) -> (B, H, W, C). */
+export function windowReverse(windows: Tensor, ws: number, H: number, W: number): Tensor {
+  const C = windows.size(-1);
+  const B = windows.size(0) / ((H / ws) * (W / ws));
+  return tidy(() => windows.view([B, H / ws, W / ws, ws, ws, C]).permute([0, 1, 3, 2, 4, 5]).reshape([B, H, W, C]));
+}
+
+/**
+ * The shifted-window mask: tokens from different regions of the rolled image may not attend to
+ * each other (-100), as SwinTransformerBlock.__init__ builds it. Returns [nW, ws*ws, ws*ws].
+ */
+export function shiftedWindowMask(H: number, W: number, ws: number, shift: number): Tensor {
+  const region = new Int32Array(H * W);
+  const bands = (n: number): [number, number][] => [[0, n - ws], [n - ws, n - shift], [n - shift, n]];
+  let cnt = 0;
+  for (const [h0, h1] of bands(H)) {
+    for (const [w0, w1] of bands(W)) {
+      for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) region[h * W + w] = cnt;
+      cnt++;
+    }
+  }
+  const N = ws * ws;
+  const nWh = H / ws, nWw = W / ws;
+  const out = new Float32Array(nWh * nWw * N * N);
+  for (let wh = 0; wh < nWh; wh++) {
+    for (let ww = 0; ww < nWw; ww++) {
+      const w = wh * nWw + ww;
+      const ids = new Int32Array(N);
+      for (let i = 0; i < ws; i++) for (let j = 0; j < ws; j++) ids[i * ws + j] = region[(wh * ws + i) * W + ww * ws + j]!;
+      for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) out[(w * N + i) * N + j] = ids[j] === ids[i] ? 0 : -100;
+    }
+  }
+  return tensor(out, { shape: [nWh * nWw, N, N] });
+}
+
+/** Window self-attention without relative position bias; q/k see the guidance, v does not. */
+export class WindowAttention extends Module {
+  readonly q: Linear;
+  readonly k: Linear;
+  readonly v: Linear;
+  readonly proj: Linear;
+  readonly headDim: number;
+  readonly scale: number;
+
+  constructor(readonly dim: number, readonly guidanceDim: number, readonly numHeads: number, opts: { headDim?: number; qkvBias?: boolean } = {}) {
+    super();
+    this.headDim = opts.headDim ?? Math.floor(dim / numHeads);
+    const attnDim = this.headDim * numHeads;
+    this.scale = this.headDim ** -0.5;
+    const bias = opts.qkvBias ?? true;
+    this.q = this.child('q', new Linear(dim + guidanceDim, attnDim, { bias }));
+    this.k = this.child('k', new Linear(dim + guidanceDim, attnDim, { bias }));
+    this.v = this.child('v', new Linear(dim, attnDim, { bias }));
+    this.proj = this.child('proj', new Linear(attnDim, dim));
+  }
+
+  /** xw (Bw, N, dim + guidanceDim), mask [nW, N, N] or null -> (Bw, N, dim). */
+  forward(xw: Tensor, mask: Tensor | null): Tensor {
+    check(xw.rank === 3 && xw.size(2) === this.dim + this.guidanceDim, 'AHS_ERR_SHAPE',
+      () => `WindowAttention: windows must be (Bw, N, ${this.dim}+${this.guidanceDim}), got ${fmtShape(xw.shape)}`);
+    return tidy(() => {
+      const [Bw, N] = xw.shape as [number, number, number];
+      const nH = this.numHeads;
+      const heads = (t: Tensor) => t.view([Bw, N, nH, -1]).permute([0, 2, 1, 3]); // (Bw, nH, N, hd)
+      const q = heads(this.q.forward(xw)).mul(this.scale);
+      const k = heads(this.k.forward(xw));
+      const v = heads(this.v.forward(xw.narrow(2, 0, this.dim)));
+      let attn = q.matmul(k.transpose(-2, -1)); // (Bw, nH, N, N)
+      if (mask) {
+        const nW = mask.size(0);
+        attn = attn.view([-1, nW, nH, N, N]).add(mask.view([1, nW, 1, N, N])).view([-1, nH, N, N]);
+      }
+      const out = attn.softmax(-1).matmul(v); // (Bw, nH, N, hd)
+      return this.proj.forward(out.transpose(1, 2).reshape([Bw, N, -1])); // (Bw, N, dim)
+    });
+  }
+}
+
+/** timm's Mlp: fc1 -> GELU (exact) -> fc2 (dropout 0). */
+export class Mlp extends Module {
+  readonly fc1: Linear;
+  readonly act: GELU;
+  readonly fc2: Linear;
+  constructor(inFeatures: number, hiddenFeatures: number) {
+    super();
+    this.fc1 = this.child('fc1', new Linear(inFeatures, hiddenFeatures));
+    this.act = this.child('act', new GELU());
+    this.fc2 = this.child('fc2', new Linear(hiddenFeatures, inFeatures));
+  }
+  forward(x: Tensor): Tensor {
+    return tidy(() => this.fc2.forward(this.act.forward(this.fc1.forward(x))));
+  }
+}
+
+export interface SwinBlockOptions {
+  dim: number;
+  /** Appearance-guidance channels concatenated to the tokens for q and k (0 = none). */
+  guidanceDim: number;
+  inputResolution: [number, number];
+  numHeads: number;
+  windowSize: number;
+  shiftSize: number;
+  headDim?: number;
+  mlpRatio?: number;
+  qkvBias?: boolean;
+}
+
+export class SwinTransformerBlock extends Module {
+  readonly norm1: LayerNorm;
+  readonly attn: WindowAttention;
+  readonly norm2: LayerNorm;
+  readonly mlp: Mlp;
+  readonly attn_mask: Tensor | null;
+  readonly dim: number;
+  readonly inputResolution: [number, number];
+  readonly windowSize: number;
+  readonly shiftSize: number;
+
+  constructor(o: SwinBlockOptions) {
+    super();
+    this.dim = o.dim;
+    this.inputResolution = o.inputResolution;
+    let ws = o.windowSize;
+    let shift = o.shiftSize;
+    const minRes = Math.min(...o.inputResolution);
+    // The reference: a window as large as the map means one window and no shift.
+    if (minRes <= ws) { shift = 0; ws = minRes; }
+    if (!(shift >= 0 && shift < ws)) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `SwinTransformerBlock: shift ${shift} must be in [0, window ${ws})`);
+    this.windowSize = ws;
+    this.shiftSize = shift;
+    this.norm1 = this.child('norm1', new LayerNorm(o.dim));
+    this.attn = this.child('attn', new WindowAttention(o.dim, o.guidanceDim, o.numHeads, { headDim: o.headDim, qkvBias: o.qkvBias }));
+    this.norm2 = this.child('norm2', new LayerNorm(o.dim));
+    this.mlp = this.child('mlp', new Mlp(o.dim, Math.floor(o.dim * (o.mlpRatio ?? 4))));
+    const [H, W] = o.inputResolution;
+    this.attn_mask = this.buffer('attn_mask', shift > 0 ? shiftedWindowMask(H, W, ws, shift) : null);
+  }
+
+  /**
+   * x (B T, H W, C) tokens of every (image, class) pair; guidance (B, H W, Cg) per image (already
+   * normalised), broadcast over the T classes of each image as the reference's repeat does.
+   */
+  forward(x: Tensor, guidance: Tensor | null): Tensor {
+    const [H, W] = this.inputResolution;
+    const [BT, L, C] = x.shape as [number, number, number];
+    check(x.rank === 3 && L === H * W && C === this.dim, 'AHS_ERR_SHAPE',
+      () => `SwinTransformerBlock: x must be (B*T, ${H * W}, ${this.dim}), got ${fmtShape(x.shape)}`);
+    const ws = this.windowSize, s = this.shiftSize;
+    return tidy(() => {
+      let h = this.norm1.forward(x).view([BT, H, W, C]); // (B T, H, W, C)
+      if (guidance) {
+        const B = guidance.size(0);
+        check(guidance.rank === 3 && guidance.size(1) === L && BT % B === 0, 'AHS_ERR_SHAPE',
+          () => `SwinTransformerBlock: guidance must be (B, ${L}, Cg) with B dividing ${BT}, got ${fmtShape(guidance.shape)}`);
+        const T = BT / B;
+        const g = guidance.view([B, 1, H, W, -1]).expand([B, T, H, W, -1]); // (B, T, H, W, Cg)
+        h = cat([h.view([B, T, H, W, C]), g], -1).view([BT, H, W, -1]); // (B T, H, W, C + Cg)
+      }
+      if (s > 0) h = h.roll([-s, -s], [1, 2]);
+      const windows = windowPartition(h, ws); // (B T nW, ws*ws, C + Cg)
+      const attnWindows = this.attn.forward(windows, this.attn_mask); // (B T nW, ws*ws, C)
+      let y = windowReverse(attnWindows, ws, H, W); // (B T, H, W, C)
+      if (s > 0) y = y.roll([s, s], [1, 2]);
+      const x1 = x.add(y.reshape([BT, L, C]));
+      return x1.add(this.mlp.forward(this.norm2.forward(x1))); // (B T, H W, C)
+    });
+  }
+}
