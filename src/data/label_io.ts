@@ -10,9 +10,8 @@
 // * sharp expands palette PNGs to RGB, losing the palette indices PIL would return. Palette and
 //   colour images are therefore rejected with a message saying what to convert them to.
 
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomic_write.js';
 import sharp from 'sharp';
 import { AhsError, check } from '../errors.js';
 
@@ -134,14 +133,6 @@ export async function writeLabelPng(
   height: number,
 ): Promise<void> {
   const png = await encodeLabelPng(labels, width, height, `label map '${path}'`);
-  // tmp + rename so a reader never sees half a PNG (eval on a folder being written, crashes).
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, png);
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+  // Atomic so a reader never sees half a PNG (eval on a folder being written, crashes).
+  await writeFileAtomic(path, png);
 }

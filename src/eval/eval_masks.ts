@@ -8,7 +8,7 @@ import { getBenchmark, listFilesByStem, loadClassNames, type BenchmarkSpec } fro
 import { readLabelMap } from '../data/label_io.js';
 import { AhsError, check } from '../errors.js';
 import { formatMainTable, writePerClassCsv, writeResultsJson } from './report.js';
-import { writeFileAtomic } from './atomic_write.js';
+import { writeFileAtomic } from '../io/atomic_write.js';
 import { ResumableRun } from './resumable_run.js';
 import { SemSegEvaluator, VOC20B_NUM_FOREGROUND } from './sem_seg_evaluator.js';
 import type { MiouConvention, SemSegResults } from './sem_seg_metrics.js';

@@ -4,7 +4,7 @@
 
 import { BENCHMARKS, MAIN_TABLE_BENCHMARKS, type BenchmarkName } from '../data/benchmarks.js';
 import { check } from '../errors.js';
-import { writeFileAtomic } from './atomic_write.js';
+import { writeFileAtomic } from '../io/atomic_write.js';
 import type { SemSegResults } from './sem_seg_metrics.js';
 
 /**

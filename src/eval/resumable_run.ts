@@ -9,7 +9,7 @@
 
 import { readFile, unlink } from 'node:fs/promises';
 import { AhsError, check } from '../errors.js';
-import { writeFileAtomic } from './atomic_write.js';
+import { writeFileAtomic } from '../io/atomic_write.js';
 import type { GtLabels, PredLabels } from './confusion_matrix.js';
 import type { SemSegEvaluator, SemSegEvaluatorState } from './sem_seg_evaluator.js';
 

@@ -5,7 +5,7 @@
 
 import sharp from 'sharp';
 import { check } from '../errors.js';
-import { writeFileAtomic } from './atomic_write.js';
+import { writeFileAtomic } from '../io/atomic_write.js';
 
 export type Rgb = readonly [number, number, number];
 

@@ -54,6 +54,9 @@ export function tidy<T>(fn: () => T): T {
     throw e;
   }
   if (result instanceof Promise) {
+    // Take the scope off the stack (its tensors may still be in use by the pending promise, so
+    // they are not disposed); left there, it would capture every later unscoped tensor forever.
+    removeScope(scope);
     throw new TypeError('tidy: the function must be synchronous; use tidyAsync for async work');
   }
   close(scope, result);
@@ -63,6 +66,7 @@ export function tidy<T>(fn: () => T): T {
 /** The async form of tidy. Tensors made by concurrent code while it awaits land in it too. */
 export async function tidyAsync<T>(fn: () => Promise<T>): Promise<T> {
   const scope = new Set<Tensor>();
+  const parent = stack[stack.length - 1];
   stack.push(scope);
   let result: T;
   try {
@@ -75,7 +79,13 @@ export async function tidyAsync<T>(fn: () => Promise<T>): Promise<T> {
   removeScope(scope);
   const returned = new Set<Tensor>();
   collect(result, returned);
-  for (const t of scope) if (!returned.has(t) && !kept.has(t)) t.dispose();
+  // As in tidy: returned tensors move to the enclosing scope (if it is still open), so that a
+  // nested tidyAsync does not hand its result out of every scope.
+  const parentOpen = parent !== undefined && stack.includes(parent);
+  for (const t of scope) {
+    if (returned.has(t)) { if (parentOpen) parent.add(t); }
+    else if (!kept.has(t)) t.dispose();
+  }
   return result;
 }
 

@@ -1,13 +1,14 @@
 // Class aggregation (CAT-Seg's ClassTransformerLayer): at every (pooled) pixel, the class tokens
 // attend to each other. Reproduced as the reference does it:
 //  - average-pool the map (training pools 2x2; eval.sh sets POOLING_SIZES [1, 1]);
-//  - pad the class axis to pad_len with a learnable token (and a learnable text guidance);
+//  - pad the class axis to pad_len with a learnable token (and a learnable text guidance; see
+//    forward for how the identical padding tokens are computed once);
 //  - x_p = x_p + attn(norm1(x_p), g); x_p = x_p + MLP(norm2(x_p)) with a ReLU MLP;
 //  - upsample back with bilinear align_corners=True and add as a residual: x + up(x_p). x_p
 //    already contains pool(x), so with pooling 1 the result is 2x + delta.
 import { AhsError, check, fmtShape } from '../../errors.js';
 import { LayerNorm, Linear, Module, ReLU, Sequential } from '../../nn/index.js';
-import { avgPool2d, cat, interpolate, tidy, zeros, type Tensor } from '../../tensor/index.js';
+import { avgPool2d, interpolate, tidy, zeros, type Tensor } from '../../tensor/index.js';
 import { AttentionLayer, type AttentionType } from './class_attention.js';
 
 export interface ClassAggregationOptions {
@@ -65,21 +66,17 @@ export class ClassTransformerLayer extends Module {
       const Hp = xp0.size(2), Wp = xp0.size(3);
       const P = Hp * Wp;
       let xp = xp0.view([B, T, C, Hp, Wp]).permute([0, 3, 4, 1, 2]).reshape([B * P, T, C]); // (B Hp Wp, T, C)
+      const g = guidance ? guidance.unsqueeze(1).expand([B, P, T, -1]).reshape([B * P, T, -1]) : null; // (B Hp Wp, T, Cg)
+      // The reference appends pad_len - T copies of padding_tokens (and padding_guidance) to every
+      // pixel's class sequence. All copies are the same vector, so they enter the attention as one
+      // key/value counted pad times (exact up to float rounding), and their own outputs, which the
+      // reference discards, are never computed.
       const pad = this.padding_tokens && T < this.opts.padLen ? this.opts.padLen - T : 0;
-      if (pad > 0) xp = cat([xp, this.padding_tokens!.expand([B * P, pad, C])], 1); // (B Hp Wp, pad_len, C)
-      let g: Tensor | null = null;
-      if (guidance) {
-        let gt = guidance; // (B, T, Cg)
-        if (pad > 0 && this.padding_guidance) gt = cat([gt, this.padding_guidance.expand([B, pad, -1])], 1); // (B, pad_len, Cg)
-        const L = gt.size(1);
-        g = gt.unsqueeze(1).expand([B, P, L, -1]).reshape([B * P, L, -1]); // (B Hp Wp, pad_len, Cg)
-      }
-      xp = xp.add(this.attention.forward(this.norm1.forward(xp), g));
-      xp = xp.add(this.MLP.forward(this.norm2.forward(xp))); // (B Hp Wp, L, C)
-      // Drop the padding before upsampling (the reference upsamples it, then slices it away;
-      // every (image, class) map is resized independently, so the result is the same).
-      const kept = pad > 0 ? xp.narrow(1, 0, T) : xp;
-      const maps = kept.view([B, Hp, Wp, T, C]).permute([0, 3, 4, 1, 2]).reshape([B * T, C, Hp, Wp]); // (B T, C, Hp, Wp)
+      const padding = pad > 0
+        ? { tokens: this.norm1.forward(this.padding_tokens!), guidance: guidance ? this.padding_guidance : null, count: pad } : undefined;
+      xp = xp.add(this.attention.forward(this.norm1.forward(xp), g, padding));
+      xp = xp.add(this.MLP.forward(this.norm2.forward(xp))); // (B Hp Wp, T, C)
+      const maps = xp.view([B, Hp, Wp, T, C]).permute([0, 3, 4, 1, 2]).reshape([B * T, C, Hp, Wp]); // (B T, C, Hp, Wp)
       const up = interpolate(maps, { size: [H, W], mode: 'bilinear', alignCorners: true }); // (B T, C, H, W)
       return x.add(up.view([B, T, C, H, W]).permute([0, 2, 1, 3, 4])); // (B, C, T, H, W)
     });

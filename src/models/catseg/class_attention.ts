@@ -8,32 +8,60 @@ import { cat, tidy, type Tensor } from '../../tensor/index.js';
 export type AttentionType = 'linear' | 'full';
 
 /**
+ * `count` identical extra key/value tokens appended to every sequence: the class padding of
+ * ClassTransformerLayer, whose tokens are the same learnable vector at every pixel. k (1, 1, H, D),
+ * v (1, 1, H, Dv) are their projections (broadcast over the batch).
+ */
+export interface RepeatedKV {
+  k: Tensor;
+  v: Tensor;
+  count: number;
+}
+
+/**
  * Linear attention of "Transformers are RNNs" with phi(x) = elu(x) + 1, as LinearAttention:
  * out = phi(Q) (phi(K)^T (V/S)) / (phi(Q) . sum_s phi(K_s) + eps) * S. V is divided by the sequence
  * length S before and multiplied after (the reference does it against fp16 overflow).
- * q (N, L, H, D), k (N, S, H, D), v (N, S, H, Dv) -> (N, L, H, Dv).
+ * q (N, L, H, D), k (N, S, H, D), v (N, S, H, Dv) -> (N, L, H, Dv). With `extra`, the sums over
+ * keys include `count` copies of one more token (S counts them too), computed once instead of
+ * `count` times: the same value up to float rounding.
  */
-export function linearAttention(q: Tensor, k: Tensor, v: Tensor, eps = 1e-6): Tensor {
+export function linearAttention(q: Tensor, k: Tensor, v: Tensor, eps = 1e-6, extra?: RepeatedKV): Tensor {
   return tidy(() => {
-    const S = v.size(1);
+    const n = extra?.count ?? 0;
+    const S = v.size(1) + n;
     const Q = q.elu().add(1).permute([0, 2, 1, 3]); // (N, H, L, D)
     const K = k.elu().add(1).permute([0, 2, 1, 3]); // (N, H, S, D)
     const V = v.div(S).permute([0, 2, 1, 3]); // (N, H, S, Dv)
-    const KV = K.transpose(-2, -1).matmul(V); // (N, H, D, Dv)
-    const Z = Q.matmul(K.sum(2).unsqueeze(-1)).add(eps).reciprocal(); // (N, H, L, 1)
+    let KV = K.transpose(-2, -1).matmul(V); // (N, H, D, Dv)
+    let Ksum = K.sum(2); // (N, H, D)
+    if (extra && n > 0) {
+      const Kp = extra.k.elu().add(1).permute([0, 2, 1, 3]); // (1, H, 1, D)
+      const Vp = extra.v.div(S).permute([0, 2, 1, 3]); // (1, H, 1, Dv)
+      KV = KV.add(Kp.transpose(-2, -1).matmul(Vp).mul(n)); // (N, H, D, Dv)
+      Ksum = Ksum.add(Kp.squeeze(2).mul(n)); // (N, H, D)
+    }
+    const Z = Q.matmul(Ksum.unsqueeze(-1)).add(eps).reciprocal(); // (N, H, L, 1)
     return Q.matmul(KV).mul(Z).mul(S).permute([0, 2, 1, 3]); // (N, L, H, Dv)
   });
 }
 
-/** Softmax attention with temperature 1/sqrt(D) (FullAttention, no masks, no dropout). */
-export function fullAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
+/** Softmax attention with temperature 1/sqrt(D) (FullAttention, no masks, no dropout); `extra`
+ * as for linearAttention (its `count` copies enter the softmax as one logit + log(count)). */
+export function fullAttention(q: Tensor, k: Tensor, v: Tensor, extra?: RepeatedKV): Tensor {
   return tidy(() => {
     const temp = 1 / Math.sqrt(q.size(3));
     const Q = q.permute([0, 2, 1, 3]); // (N, H, L, D)
     const K = k.permute([0, 2, 1, 3]); // (N, H, S, D)
-    const V = v.permute([0, 2, 1, 3]); // (N, H, S, Dv)
-    const A = Q.matmul(K.transpose(-2, -1)).mul(temp).softmax(-1); // (N, H, L, S)
-    return A.matmul(V).permute([0, 2, 1, 3]); // (N, L, H, Dv)
+    let V = v.permute([0, 2, 1, 3]); // (N, H, S, Dv)
+    let logits = Q.matmul(K.transpose(-2, -1)).mul(temp); // (N, H, L, S)
+    if (extra && extra.count > 0) {
+      const Kp = extra.k.permute([0, 2, 1, 3]); // (1, H, 1, D)
+      const lp = Q.matmul(Kp.transpose(-2, -1)).mul(temp).add(Math.log(extra.count)); // (N, H, L, 1)
+      logits = cat([logits, lp], -1); // (N, H, L, S + 1)
+      V = cat([V, extra.v.permute([0, 2, 1, 3]).expand([V.size(0), -1, -1, -1])], 2); // (N, H, S + 1, Dv)
+    }
+    return logits.softmax(-1).matmul(V).permute([0, 2, 1, 3]); // (N, L, H, Dv)
   });
 }
 
@@ -53,8 +81,12 @@ export class AttentionLayer extends Module {
     this.v = this.child('v', new Linear(hiddenDim, hiddenDim));
   }
 
-  /** x (N, L, C), guidance (N, L, Cg) or null -> (N, L, C). */
-  forward(x: Tensor, guidance: Tensor | null): Tensor {
+  /**
+   * x (N, L, C) normalised tokens, guidance (N, L, Cg) or null -> (N, L, C). `pad` adds `count`
+   * copies of one (normalised) token (1, 1, C) with its guidance (1, 1, Cg) to the keys and
+   * values of every sequence (ClassTransformerLayer's padding); they produce no output rows.
+   */
+  forward(x: Tensor, guidance: Tensor | null, pad?: { tokens: Tensor; guidance: Tensor | null; count: number }): Tensor {
     check(x.rank === 3 && x.size(2) === this.hiddenDim, 'AHS_ERR_SHAPE',
       () => `AttentionLayer: x must be (N, L, ${this.hiddenDim}), got ${fmtShape(x.shape)}`);
     return tidy(() => {
@@ -64,7 +96,12 @@ export class AttentionLayer extends Module {
       const q = this.q.forward(xg).view([N, L, nH, -1]); // (N, L, H, D)
       const k = this.k.forward(xg).view([N, L, nH, -1]);
       const v = this.v.forward(x).view([N, L, nH, -1]);
-      const out = this.attentionType === 'linear' ? linearAttention(q, k, v) : fullAttention(q, k, v);
+      let extra: RepeatedKV | undefined;
+      if (pad && pad.count > 0) {
+        const pg = guidance && pad.guidance ? cat([pad.tokens, pad.guidance], -1) : pad.tokens; // (1, 1, C + Cg)
+        extra = { k: this.k.forward(pg).view([1, 1, nH, -1]), v: this.v.forward(pad.tokens).view([1, 1, nH, -1]), count: pad.count };
+      }
+      const out = this.attentionType === 'linear' ? linearAttention(q, k, v, 1e-6, extra) : fullAttention(q, k, v, extra);
       return out.reshape([N, L, C]); // (N, L, C)
     });
   }
