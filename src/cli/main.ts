@@ -18,6 +18,19 @@ program
   .action(async (opts: { json?: boolean }) => (await import('./commands/doctor.js')).doctor(opts));
 
 program
+  .command('segment')
+  .description('label every pixel of images with any list of class names (MaskCLIP zero-shot with CLIP weights alone)')
+  .argument('<images...>', 'image files (PNG, JPEG, WebP, TIFF)')
+  .option('--labels <names>', 'comma-separated class names, e.g. "sky, espresso cup, saucer"')
+  .option('--classes <file>', 'JSON array of class names')
+  .option('--benchmark <name>', "a benchmark's class list (ade150, ade847, pc59, pc459, voc20, voc20b, coco171)")
+  .option('--clip <name|path>', 'CLIP weights: a file, or a hub model name downloaded on first use', 'openai/clip-vit-base-patch16')
+  .option('--prompts <kind>', 'prompt templates: single, imagenet, imagenet_select, imagenet_select_clip', 'imagenet')
+  .option('--short-side <px>', 'shorter image side fed to CLIP', (v) => Number(v), 448)
+  .option('--out <dir>', 'output folder for <stem>.labels.png, .overlay.png and .json', 'out/segment')
+  .action(async (images: string[], opts) => (await import('./commands/segment.js')).segment(images, opts));
+
+program
   .command('eval-masks')
   .description('score label-map PNGs already on disk against a benchmark\'s ground truth')
   .requiredOption('--pred <dir>', 'folder of predicted label maps (0-based class indices, 8- or 16-bit PNG)')

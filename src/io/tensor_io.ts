@@ -1,5 +1,7 @@
 // Where weight files meet the engine: lazy raw tensors from any supported format become
 // Tensors, and Tensors are written back as safetensors (atomically).
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fromBytes, keep, type DType, type Tensor } from '../tensor/index.js';
 import type { LazyTensor, RawTensor } from './raw_tensor.js';
 import { writeSafetensors } from './safetensors.js';
@@ -39,6 +41,7 @@ function lazyToTensor(lazy: LazyTensor, float32: boolean): Tensor {
 
 /** Writes tensors as safetensors (temp file + rename: an interrupted write never leaves a half file). */
 export function saveTensors(path: string, tensors: Map<string, Tensor>, metadata: Record<string, string> = {}): void {
+  mkdirSync(dirname(path), { recursive: true });
   const raw = new Map<string, RawTensor>();
   for (const [k, t] of tensors) raw.set(k, { dtype: t.dtype, shape: t.shape, data: t.bytes() });
   writeSafetensors(path, raw, metadata);

@@ -2,7 +2,7 @@
 // state-dict keys (`visual.transformer.resblocks.0.attn.in_proj_weight`), train/eval mode,
 // freezing, and strict or lenient state-dict loading with a full report.
 import { AhsError, fmtShape } from '../errors.js';
-import { keep, noGrad, Tensor } from '../tensor/index.js';
+import { keep, noGrad, tidy, Tensor } from '../tensor/index.js';
 
 export interface ShapeMismatch { key: string; expected: number[]; got: number[] }
 
@@ -117,7 +117,9 @@ export class Module {
     noGrad(() => {
       for (const [k, t] of own) {
         const src = sd.get(k);
-        if (src && !mis.has(k)) t.copy_(src.rank === t.rank ? src : src.view(t.shape));
+        if (!src || mis.has(k)) continue;
+        if (src.rank === t.rank) t.copy_(src);
+        else tidy(() => t.copy_(src.view(t.shape)));
       }
     });
     return report;

@@ -33,7 +33,9 @@ export function interpolate(
 
 /** CLIP's QuickGELU: x * sigmoid(1.702 x). */
 export function quickGelu(x: Tensor): Tensor {
-  const s = x.mul(1.702).sigmoid();
+  const z = x.mul(1.702);
+  const s = z.sigmoid();
+  z.dispose();
   const y = x.mul(s);
   s.dispose();
   return y;

@@ -32,7 +32,12 @@ Tensor.prototype.int = function () { return this.toDType('int32'); };
 Tensor.prototype.bool = function () { return this.toDType('bool'); };
 Tensor.prototype.to = function (device: Device, dtype?: DType) { return to(this, device, dtype); };
 Tensor.prototype.interpolate = function (opts) { return interpolate(this, opts); };
-Tensor.prototype.cast = function (dtype: DType) { return this.toDType(dtype).clone(); };
+Tensor.prototype.cast = function (dtype: DType) {
+  const t = this.toDType(dtype);
+  const c = t.clone();
+  t.dispose();
+  return c;
+};
 
 Tensor.prototype.at = function (...spec) {
   if (spec.length > this.rank) throw new AhsError('AHS_ERR_SHAPE', `at(): ${spec.length} indices for a rank-${this.rank} tensor`);

@@ -8,8 +8,11 @@
 //    already contains pool(x), so with pooling 1 the result is 2x + delta.
 import { AhsError, check, fmtShape } from '../../errors.js';
 import { LayerNorm, Linear, Module, ReLU, Sequential } from '../../nn/index.js';
-import { avgPool2d, interpolate, tidy, zeros, type Tensor } from '../../tensor/index.js';
+import { avgPool2d, cat, interpolate, tidy, zeros, type Tensor } from '../../tensor/index.js';
 import { AttentionLayer, type AttentionType } from './class_attention.js';
+
+/** Class tokens per block of pixels processed together (about 4 MB per (rows, C=128) tensor). */
+const ROWS_PER_BLOCK = 8192;
 
 export interface ClassAggregationOptions {
   hiddenDim: number;
@@ -74,8 +77,19 @@ export class ClassTransformerLayer extends Module {
       const pad = this.padding_tokens && T < this.opts.padLen ? this.opts.padLen - T : 0;
       const padding = pad > 0
         ? { tokens: this.norm1.forward(this.padding_tokens!), guidance: guidance ? this.padding_guidance : null, count: pad } : undefined;
-      xp = xp.add(this.attention.forward(this.norm1.forward(xp), g, padding));
-      xp = xp.add(this.MLP.forward(this.norm2.forward(xp))); // (B Hp Wp, T, C)
+      // Pixels are independent here: run them in blocks of about ROWS_PER_BLOCK class tokens so
+      // the working set stays small (big fresh buffers cost more in page faults than in math).
+      const rows = Math.max(1, Math.floor(ROWS_PER_BLOCK / T));
+      const blocks: Tensor[] = [];
+      for (let r = 0; r < B * P; r += rows) {
+        const n = Math.min(rows, B * P - r);
+        blocks.push(tidy(() => {
+          let xb = xp.narrow(0, r, n); // (n, T, C)
+          xb = xb.add(this.attention.forward(this.norm1.forward(xb), g ? g.narrow(0, r, n) : null, padding));
+          return xb.add(this.MLP.forward(this.norm2.forward(xb))); // (n, T, C)
+        }));
+      }
+      xp = blocks.length === 1 ? blocks[0]! : cat(blocks, 0); // (B Hp Wp, T, C)
       const maps = xp.view([B, Hp, Wp, T, C]).permute([0, 3, 4, 1, 2]).reshape([B * T, C, Hp, Wp]); // (B T, C, Hp, Wp)
       const up = interpolate(maps, { size: [H, W], mode: 'bilinear', alignCorners: true }); // (B T, C, H, W)
       return x.add(up.view([B, T, C, H, W]).permute([0, 2, 1, 3, 4])); // (B, C, T, H, W)

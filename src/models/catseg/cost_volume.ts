@@ -43,15 +43,15 @@ export function classCostMax(corr: Tensor): Tensor {
 }
 
 /**
- * The `k` classes per image with the largest cost maximum, in the order torch.topk(sorted=False)
- * returns them (the order only permutes classes, which the head is equivariant to). (B, k) int64
+ * The `k` classes per image with the largest cost maximum (B, k) int64, in ascending class order.
+ * The reference calls topk(sorted=False), whose order is implementation-defined (the golden run
+ * returned ascending order; libtorch 1.13.0's CPU quickselect returns another). The head is
+ * equivariant to the class order, so sorting only makes the order deterministic.
  */
 export function selectTopClasses(costMax: Tensor, k: number): Tensor {
   check(costMax.rank === 2 && k <= costMax.size(1), 'AHS_ERR_SHAPE',
     () => `selectTopClasses: need (B, T) scores with T >= k=${k}, got ${fmtShape(costMax.shape)}`);
-  const [values, indices] = costMax.topk(k, -1, true, false);
-  values.dispose();
-  return indices; // (B, k)
+  return tidy(() => costMax.topk(k, -1, true, false)[1].sort(-1)[0]); // (B, k)
 }
 
 /** Rows of x (B, T, ...) at classes (B, k) along dim 1 -> (B, k, ...). */

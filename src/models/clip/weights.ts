@@ -5,32 +5,67 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AhsError } from '../../errors.js';
 import { loadTensors } from '../../io/tensor_io.js';
-import { cat, dispose, keep, type Tensor } from '../../tensor/index.js';
+import { cat, dispose, keep, tidy, type Tensor } from '../../tensor/index.js';
 import { CLIP, clipConfigFromShapes, type ClipConfig } from './clip_model.js';
 import type { QkvLayout } from './multihead_attention.js';
 
-/** Hugging Face CLIPModel name -> OpenAI name (per-block keys use N for the block index). */
-export const HF_TO_OPENAI: [RegExp, string][] = [
-  [/^vision_model\.embeddings\.class_embedding$/, 'visual.class_embedding'],
-  [/^vision_model\.embeddings\.patch_embedding\.weight$/, 'visual.conv1.weight'],
-  [/^vision_model\.embeddings\.position_embedding\.weight$/, 'visual.positional_embedding'],
-  [/^vision_model\.pre_layrnorm\.(weight|bias)$/, 'visual.ln_pre.$1'],
-  [/^vision_model\.post_layernorm\.(weight|bias)$/, 'visual.ln_post.$1'],
-  [/^vision_model\.encoder\.layers\.(\d+)\.(.*)$/, 'visual.transformer.resblocks.$1.$2'],
-  [/^text_model\.encoder\.layers\.(\d+)\.(.*)$/, 'transformer.resblocks.$1.$2'],
-  [/^text_model\.embeddings\.token_embedding\.weight$/, 'token_embedding.weight'],
-  [/^text_model\.embeddings\.position_embedding\.weight$/, 'positional_embedding'],
-  [/^text_model\.final_layer_norm\.(weight|bias)$/, 'ln_final.$1'],
-  [/^logit_scale$/, 'logit_scale'],
+/**
+ * The one name mapping between Hugging Face CLIPModel and OpenAI CLIP state dicts, used in both
+ * directions. `{p}` stands for `weight` or `bias`. Block keys are mapped in two steps: the tower
+ * prefix (TOWERS), then the name inside the block (BLOCK). Two things are not renames: HF's
+ * separate q/k/v projections are OpenAI's packed `attn.in_proj_*`, and HF stores the two
+ * projections as Linear weights, i.e. transposed (visual_projection.weight = visual.proj^T).
+ */
+export const CLIP_NAME_MAP: readonly [hf: string, openai: string][] = [
+  ['vision_model.embeddings.class_embedding', 'visual.class_embedding'],
+  ['vision_model.embeddings.patch_embedding.weight', 'visual.conv1.weight'],
+  ['vision_model.embeddings.position_embedding.weight', 'visual.positional_embedding'],
+  ['vision_model.pre_layrnorm.{p}', 'visual.ln_pre.{p}'], // sic: HF's spelling
+  ['vision_model.post_layernorm.{p}', 'visual.ln_post.{p}'],
+  ['text_model.embeddings.token_embedding.weight', 'token_embedding.weight'],
+  ['text_model.embeddings.position_embedding.weight', 'positional_embedding'],
+  ['text_model.final_layer_norm.{p}', 'ln_final.{p}'],
+  ['logit_scale', 'logit_scale'],
 ];
-/** Inside a block: HF sub-module name -> OpenAI sub-module name. */
-const HF_BLOCK: [RegExp, string][] = [
-  [/^self_attn\.out_proj\.(weight|bias)$/, 'attn.out_proj.$1'],
-  [/^layer_norm1\.(weight|bias)$/, 'ln_1.$1'],
-  [/^layer_norm2\.(weight|bias)$/, 'ln_2.$1'],
-  [/^mlp\.fc1\.(weight|bias)$/, 'mlp.c_fc.$1'],
-  [/^mlp\.fc2\.(weight|bias)$/, 'mlp.c_proj.$1'],
+const TOWERS: readonly [string, string][] = [
+  ['vision_model.encoder.layers.', 'visual.transformer.resblocks.'],
+  ['text_model.encoder.layers.', 'transformer.resblocks.'],
 ];
+const BLOCK: readonly [string, string][] = [
+  ['self_attn.out_proj.{p}', 'attn.out_proj.{p}'],
+  ['layer_norm1.{p}', 'ln_1.{p}'],
+  ['layer_norm2.{p}', 'ln_2.{p}'],
+  ['mlp.fc1.{p}', 'mlp.c_fc.{p}'],
+  ['mlp.fc2.{p}', 'mlp.c_proj.{p}'],
+];
+const TRANSPOSED: readonly [string, string][] = [
+  ['visual_projection.weight', 'visual.proj'],
+  ['text_projection.weight', 'text_projection'],
+];
+
+/** Renames `key` through `pairs` (from side `from` to side `to`), or undefined. */
+function rename(key: string, pairs: readonly [string, string][], from: 0 | 1): string | undefined {
+  for (const pair of pairs) {
+    const src = pair[from];
+    const dst = pair[1 - from]!;
+    if (src.endsWith('{p}')) {
+      const stem = src.slice(0, -3);
+      const p = key.startsWith(stem) ? key.slice(stem.length) : '';
+      if (p === 'weight' || p === 'bias') return dst.replace('{p}', p);
+    } else if (key === src) return dst;
+  }
+  return undefined;
+}
+
+/** Splits a block key into [tower prefix on the other side, rest], or undefined. */
+function splitBlock(key: string, from: 0 | 1): [string, string, string] | undefined {
+  for (const pair of TOWERS) {
+    const m = new RegExp(`^${pair[from].replace(/\./g, '\\.')}(\\d+)\\.(.*)$`).exec(key);
+    if (m) return [pair[1 - from]!, m[1]!, m[2]!];
+  }
+  return undefined;
+}
+
 /** Keys that describe rather than parameterise the model (OpenAI's build_model drops them). */
 const DROPPED = [/^input_resolution$/, /^context_length$/, /^vocab_size$/, /position_ids$/];
 
@@ -46,42 +81,38 @@ export function isHuggingFaceClip(keys: Iterable<string>): boolean {
  */
 export function huggingFaceToOpenAI(hf: Map<string, Tensor>): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
-  const qkv = new Map<string, { q?: [Tensor, Tensor]; k?: [Tensor, Tensor]; v?: [Tensor, Tensor] }>();
+  const qkv = new Map<string, Map<string, Tensor>>(); // block prefix -> 'q.weight' etc.
+  const fail = (key: string) => new AhsError('AHS_ERR_STATE_DICT', `no OpenAI name for Hugging Face CLIP key '${key}'`);
   for (const [key, t] of hf) {
     if (DROPPED.some((r) => r.test(key))) { t.dispose(); continue; }
-    if (key === 'visual_projection.weight' || key === 'text_projection.weight') {
-      out.set(key === 'visual_projection.weight' ? 'visual.proj' : 'text_projection', keep(t.transpose(0, 1).contiguous()));
-      t.dispose();
-      continue;
-    }
-    const rule = HF_TO_OPENAI.find(([r]) => r.test(key));
-    if (!rule) throw new AhsError('AHS_ERR_STATE_DICT', `no OpenAI name for Hugging Face CLIP key '${key}'`);
-    let name = key.replace(rule[0], rule[1]);
-    const m = /^(.*resblocks\.\d+)\.(.*)$/.exec(name);
-    if (m) {
-      const [, block, rest] = m as unknown as [string, string, string];
+    const tr = rename(key, TRANSPOSED, 0);
+    if (tr) { out.set(tr, keep(tidy(() => t.transpose(0, 1).contiguous()))); t.dispose(); continue; }
+    const block = splitBlock(key, 0);
+    if (block) {
+      const [prefix, i, rest] = block;
       const p = /^self_attn\.([qkv])_proj\.(weight|bias)$/.exec(rest);
       if (p) {
-        const slot = qkv.get(block) ?? {};
-        const pair = slot[p[1] as 'q' | 'k' | 'v'] ?? ([undefined, undefined] as unknown as [Tensor, Tensor]);
-        pair[p[2] === 'weight' ? 0 : 1] = t;
-        slot[p[1] as 'q' | 'k' | 'v'] = pair;
-        qkv.set(block, slot);
+        const slot = qkv.get(`${prefix}${i}`) ?? new Map<string, Tensor>();
+        slot.set(`${p[1]}.${p[2]}`, t);
+        qkv.set(`${prefix}${i}`, slot);
         continue;
       }
-      const b = HF_BLOCK.find(([r]) => r.test(rest));
-      if (!b) throw new AhsError('AHS_ERR_STATE_DICT', `no OpenAI name for Hugging Face CLIP key '${key}'`);
-      name = `${block}.${rest.replace(b[0], b[1])}`;
+      const inner = rename(rest, BLOCK, 0);
+      if (!inner) throw fail(key);
+      out.set(`${prefix}${i}.${inner}`, t);
+      continue;
     }
+    const name = rename(key, CLIP_NAME_MAP, 0);
+    if (!name) throw fail(key);
     out.set(name, t);
   }
-  for (const [block, { q, k, v }] of qkv) {
-    if (!q?.[0] || !k?.[0] || !v?.[0] || !q[1] || !k[1] || !v[1]) {
-      throw new AhsError('AHS_ERR_STATE_DICT', `Hugging Face CLIP block ${block} lacks one of q/k/v_proj weight or bias`);
+  for (const [block, slot] of qkv) {
+    for (const kind of ['weight', 'bias']) {
+      const parts = ['q', 'k', 'v'].map((x) => slot.get(`${x}.${kind}`));
+      if (parts.some((x) => !x)) throw new AhsError('AHS_ERR_STATE_DICT', `Hugging Face CLIP block ${block} lacks one of q/k/v_proj.${kind}`);
+      out.set(`${block}.attn.in_proj_${kind}`, keep(cat(parts as Tensor[], 0)));
     }
-    out.set(`${block}.attn.in_proj_weight`, keep(cat([q[0], k[0], v[0]], 0)));
-    out.set(`${block}.attn.in_proj_bias`, keep(cat([q[1], k[1], v[1]], 0)));
-    dispose([q, k, v]);
+    dispose([...slot.values()]);
   }
   return out;
 }
@@ -136,4 +167,38 @@ export function splitQkv(sd: Map<string, Tensor>): Map<string, Tensor> {
     } else out.set(k, keep(t.view(t.shape)));
   }
   return out;
+}
+
+/** OpenAI-named CLIP tensors -> Hugging Face CLIPModel names (the inverse of huggingFaceToOpenAI)
+ * and the config.json fields our loader and transformers read. Returns new tensors. */
+export function openAIToHuggingFace(sd: Map<string, Tensor>, cfg: ClipConfig): { tensors: Map<string, Tensor>; config: Record<string, unknown> } {
+  const out = new Map<string, Tensor>();
+  const fail = (key: string) => new AhsError('AHS_ERR_STATE_DICT', `no Hugging Face name for CLIP key '${key}'`);
+  for (const [key, t] of sd) {
+    const tr = rename(key, TRANSPOSED, 1);
+    if (tr) { out.set(tr, keep(tidy(() => t.transpose(0, 1).contiguous()))); continue; }
+    const block = splitBlock(key, 1);
+    if (block) {
+      const [prefix, i, rest] = block;
+      const packed = /^attn\.in_proj_(weight|bias)$/.exec(rest);
+      if (packed) {
+        tidy(() => (t.chunk(3, 0) as Tensor[]).forEach((part, j) => out.set(`${prefix}${i}.self_attn.${'qkv'[j]}_proj.${packed[1]}`, keep(part.clone()))));
+        continue;
+      }
+      const inner = rename(rest, BLOCK, 1);
+      if (!inner) throw fail(key);
+      out.set(`${prefix}${i}.${inner}`, keep(t.clone()));
+      continue;
+    }
+    const name = rename(key, CLIP_NAME_MAP, 1);
+    if (!name) throw fail(key);
+    out.set(name, keep(t.clone()));
+  }
+  const config = {
+    architectures: ['CLIPModel'],
+    projection_dim: cfg.embedDim,
+    vision_config: { hidden_size: cfg.visionWidth, num_hidden_layers: cfg.visionLayers, num_attention_heads: cfg.visionHeads, patch_size: cfg.visionPatchSize, image_size: cfg.imageResolution, intermediate_size: 4 * cfg.visionWidth, hidden_act: 'quick_gelu' },
+    text_config: { hidden_size: cfg.transformerWidth, num_hidden_layers: cfg.transformerLayers, num_attention_heads: cfg.transformerHeads, max_position_embeddings: cfg.contextLength, vocab_size: cfg.vocabSize, intermediate_size: 4 * cfg.transformerWidth, hidden_act: 'quick_gelu' },
+  };
+  return { tensors: out, config };
 }

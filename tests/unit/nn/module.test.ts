@@ -5,9 +5,9 @@ import { describe, it } from 'node:test';
 import { AhsError } from '../../../src/errors.js';
 import {
   Conv2d, ConvTranspose2d, Dropout, Embedding, GELU, GroupNorm, Identity, LayerNorm, Linear, Module, ModuleList, QuickGELU, ReLU, Sequential,
-  formatLoadReport,
+  formatLoadReport, truncNormalInit,
 } from '../../../src/nn/index.js';
-import { conv2d, full, layerNorm, linear, liveTensorCount, ones, randn, tensor, tidy, zeros, type Tensor } from '../../../src/tensor/index.js';
+import { conv2d, full, layerNorm, linear, liveTensorCount, manualSeed, ones, randn, tensor, tidy, zeros, type Tensor } from '../../../src/tensor/index.js';
 import { assertClose, noLeak } from '../../helpers/assert_close.js';
 
 /** A CLIP-like residual block: own parameter, a buffer pair, and nested children. */
@@ -187,6 +187,23 @@ describe('parameter names and state dicts', () => {
 });
 
 describe('layers', () => {
+  it('every layer forward leaves only its output alive, outside any scope', () => {
+    const x = randn([2, 4, 6, 6]);
+    const layers: [string, Module & { forward(t: Tensor): Tensor }][] = [
+      ['Linear', new Linear(6, 3)], ['Conv2d', new Conv2d(4, 2, 3, { padding: 1 })], ['ConvTranspose2d', new ConvTranspose2d(4, 2, 2, { stride: 2 })],
+      ['LayerNorm', new LayerNorm(6)], ['GroupNorm', new GroupNorm(2, 4)], ['Dropout train', new Dropout(0.5)], ['Dropout eval', new Dropout(0.5).eval()],
+      ['Identity', new Identity()], ['GELU', new GELU()], ['QuickGELU', new QuickGELU()], ['ReLU', new ReLU()],
+      ['Sequential', new Sequential(new Linear(6, 5), new QuickGELU(), new Identity(), new Linear(5, 2))],
+    ];
+    for (const [name, layer] of layers) {
+      const before = liveTensorCount();
+      layer.forward(x).dispose();
+      assert.equal(liveTensorCount(), before, `${name}.forward left ${liveTensorCount() - before} tensor(s) behind`);
+      layer.dispose();
+    }
+    x.dispose();
+  });
+
   it('default init: Linear and Conv2d weights and biases within 1/sqrt(fan_in) and filling that range', () => {
     const base = liveTensorCount();
     const check = (name: string, t: Tensor, fanIn: number) => {
@@ -226,6 +243,33 @@ describe('layers', () => {
     for (const mod of [lin, conv, conv2, ct, ln, gn, emb, noBias]) mod.dispose();
     assert.equal(liveTensorCount(), base);
     assert.throws(() => new Conv2d(6, 8, 3, { groups: 4 }), (e: unknown) => e instanceof AhsError && e.code === 'AHS_ERR_INVALID_ARGUMENT');
+  });
+
+  it('truncNormalInit follows timm trunc_normal_: absolute bounds [-2, 2], out-of-range samples redrawn (not clamped)', () => {
+    const base = liveTensorCount();
+    manualSeed(3);
+    const wide = truncNormalInit([20000], 1);
+    const v = wide.toArray();
+    assert.ok(v.every((q) => q >= -2 && q <= 2), 'all samples within [-2, 2]');
+    const atBounds = v.filter((q) => Math.abs(q) === 2).length;
+    // Clamping would pile ~4.6% of N(0,1) samples onto the bounds; redrawing puts none there.
+    assert.equal(atBounds, 0, `${atBounds} samples sit exactly on the bounds (clamped instead of redrawn)`);
+    // std of N(0,1) truncated to [-2, 2]: sqrt(1 - 4 phi(2) / (Phi(2) - Phi(-2))) = 0.8796.
+    const sd = Math.sqrt(v.reduce((s2, q) => s2 + q * q, 0) / v.length);
+    assert.ok(Math.abs(sd - 0.8796) < 0.015, `truncated std ${sd}`);
+    // With a small std the absolute bounds never bind: plain N(0, 0.02^2), std ~0.02.
+    const narrowT = truncNormalInit([20000], 0.02);
+    const narrow = narrowT.toArray();
+    narrowT.dispose();
+    const sdn = Math.sqrt(narrow.reduce((s2, q) => s2 + q * q, 0) / narrow.length);
+    assert.ok(Math.abs(sdn - 0.02) < 0.0005, `std 0.02 init has std ${sdn} (a 2-sigma clamp would cut it to ~0.0176)`);
+    assert.ok(narrow.filter((q) => Math.abs(q) > 0.04).length > 500, 'values beyond 2 std exist (~4.6%)');
+    const shifted = truncNormalInit([1000], 0.5, 1, 0, 2);
+    const mean = shifted.toArray();
+    assert.ok(mean.every((q) => q >= 0 && q <= 2), 'custom mean and bounds');
+    wide.dispose();
+    shifted.dispose();
+    assert.equal(liveTensorCount(), base, 'truncNormalInit leaves only its result');
   });
 
   it('forward of each layer equals the functional op with its parameters; Sequential chains without leaking', () => {

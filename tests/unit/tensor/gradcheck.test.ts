@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  avgPool2d, binaryCrossEntropyWithLogits, cat, col2im, conv2d, convTranspose2d, crossEntropy, einsum, enableGrad, groupNorm, im2col,
+  attention, avgPool2d, binaryCrossEntropyWithLogits, cat, col2im, conv2d, convTranspose2d, crossEntropy, einsum, embedding, enableGrad, groupNorm, im2col,
   interpolate, isGradEnabled, layerNorm, linalgInv, linalgSolve, linear, noGrad, ones, pad, quickGelu, stack, tensor, eye, type Tensor,
 } from '../../../src/tensor/index.js';
 import { assertClose, noLeak } from '../../helpers/assert_close.js';
@@ -127,6 +127,8 @@ describe('gradcheck: convolution, normalisation, resizing', () => {
     gradcheck('bilinear ac true', (t) => interpolate(t, { size: [5, 7], mode: 'bilinear', alignCorners: true }), [x]);
     gradcheck('bilinear down', (t) => interpolate(t, { size: [2, 3], mode: 'bilinear' }), [x]);
     gradcheck('bicubic', (t) => interpolate(t, { size: [6, 5], mode: 'bicubic', alignCorners: false }), [x]);
+    gradcheck('bicubic ac true', (t) => interpolate(t, { size: [6, 5], mode: 'bicubic', alignCorners: true }), [x]);
+    gradcheck('bicubic down', (t) => interpolate(t, { size: [2, 3], mode: 'bicubic' }), [x]);
     gradcheck('nearest', (t) => interpolate(t, { size: [6, 8] }), [x]);
     const y = leaf([1, 2, 4, 4], 38);
     gradcheck('avgPool2d k2', (t) => avgPool2d(t, 2), [y]);
@@ -175,6 +177,14 @@ describe('gradcheck: shape and indexing', () => {
   }));
 });
 
+describe('gradcheck: attention and embedding', () => {
+  it('attention (q, k, v with an additive mask) and embedding (weight)', () => noLeak(() => {
+    const mask = tensor([[0, -1e9, 0], [0, 0, -1e9]], { dtype: 'float64' });
+    gradcheck('attention', (q, k, v) => attention(q, k, v, mask), [leaf([2, 2, 4], 60), leaf([2, 3, 4], 61), leaf([2, 3, 4], 62)]);
+    gradcheck('embedding', (w) => embedding(w, i64([2, 0, 2], [3])), [leaf([4, 3], 63)]);
+  }));
+});
+
 describe('gradcheck: losses', () => {
   it('binaryCrossEntropyWithLogits (mean, sum, none with weights)', () => noLeak(() => {
     const x = leaf([3, 4], 50, -4, 4);
@@ -189,6 +199,7 @@ describe('gradcheck: losses', () => {
     const t = i64([0, 3, -100, 1, 2]);
     gradcheck('crossEntropy mean ignore', (i) => crossEntropy(i, t), [x]);
     gradcheck('crossEntropy weighted', (i) => crossEntropy(i, t, constant([4], 55, 0.5, 2)), [x]);
+    gradcheck('crossEntropy label smoothing', (i) => crossEntropy(i, t, null, 'mean', -100, 0.1), [x]);
     gradcheck('crossEntropy NCHW 255', (i) => crossEntropy(i, i64([0, 2, 255, 1, 255, 1, 2, 0], [2, 2, 2]), null, 'mean', 255), [leaf([2, 3, 2, 2], 56)]);
   }));
 });

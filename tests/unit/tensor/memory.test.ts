@@ -124,6 +124,24 @@ describe('scopes free native memory', () => {
     assert.equal(liveTensorCount(), base);
   });
 
+  it('a nested tidyAsync hands its result to the enclosing scope, which frees it', async () => {
+    // Regression: tidyAsync did not move returned tensors to the parent scope, so a result of a
+    // nested tidyAsync escaped every scope and leaked.
+    const base = liveTensorCount();
+    let inner!: Tensor;
+    let kept!: Tensor;
+    await tidyAsync(async () => {
+      inner = await tidyAsync(async () => ones([2]));
+      kept = await tidyAsync(async () => keep(ones([2])));
+      await new Promise((res) => setTimeout(res, 1));
+      assert.equal(inner.isDisposed, false, 'alive inside the outer scope');
+    });
+    assert.equal(inner.isDisposed, true, 'the outer scope disposed the nested result');
+    assert.equal(kept.isDisposed, false, 'kept tensors still survive');
+    kept.dispose();
+    assert.equal(liveTensorCount(), base);
+  });
+
   it('a tidy given an async function throws and does not leave its scope on the stack', async () => {
     // Regression: the scope used to stay on the stack, so every later unscoped tensor was held in
     // a Set forever and the GC finalizer could never free it.
