@@ -1,6 +1,7 @@
 // Benchmarks: `npm run bench -- <suite>`; suites print figures and ratios taken in one run.
 const suites: Record<string, () => Promise<void>> = {
   engine: async () => (await import('./engine.js')).benchEngine(),
+  clip: async () => (await import('./clip.js')).benchClip(),
 };
 
 const name = process.argv[2] ?? 'engine';

@@ -7,8 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { getBenchmark, listFilesByStem, loadClassNames, type BenchmarkSpec } from '../data/benchmarks.js';
 import { readLabelMap } from '../data/label_io.js';
 import { AhsError, check } from '../errors.js';
-import { formatMainTable, writePerClassCsv, writeResultsJson } from './report.js';
-import { writeFileAtomic } from '../io/atomic_write.js';
+import { writeEvalReport } from './report.js';
 import { ResumableRun } from './resumable_run.js';
 import { SemSegEvaluator, VOC20B_NUM_FOREGROUND } from './sem_seg_evaluator.js';
 import type { MiouConvention, SemSegResults } from './sem_seg_metrics.js';
@@ -136,17 +135,9 @@ export async function evalMasks(opts: EvalMasksOptions): Promise<EvalMasksSummar
   await run.save();
 
   const results = evaluator.evaluate();
-  const files = {
-    results: join(opts.outDir, 'results.json'),
-    perClassCsv: join(opts.outDir, 'per_class.csv'),
-    table: join(opts.outDir, 'results.md'),
-    state: statePath,
-    visualizations: [] as string[],
-  };
-  await writeResultsJson(files.results, results);
-  await writePerClassCsv(files.perClassCsv, results, evaluator.evalClassNames);
   const model = opts.model ?? basename(resolve(opts.predDir));
-  await writeFileAtomic(files.table, formatMainTable([{ model, results: { [bench.name]: results } }], [bench.name]));
+  const report = await writeEvalReport(opts.outDir, results, evaluator.evalClassNames, model, bench.name);
+  const files = { ...report, state: statePath, visualizations: [] as string[] };
 
   if (opts.visualize) {
     files.visualizations = await visualizeFirst(opts.visualize, keys, gts, preds, evaluator, opts.outDir);

@@ -2,6 +2,7 @@
 // Markdown main-results table (rows = models, columns = benchmarks, mIoU with one decimal) in the
 // layout of the CAT-Seg / AHS-Seg READMEs. Every file is written atomically.
 
+import { join } from 'node:path';
 import { BENCHMARKS, MAIN_TABLE_BENCHMARKS, type BenchmarkName } from '../data/benchmarks.js';
 import { check } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic_write.js';
@@ -101,4 +102,21 @@ export async function writeMainTable(
   benchmarks: readonly BenchmarkName[] = MAIN_TABLE_BENCHMARKS,
 ): Promise<void> {
   await writeFileAtomic(path, formatMainTable(rows, benchmarks));
+}
+
+export interface EvalReportFiles { results: string; perClassCsv: string; table: string }
+
+/** The three report files of one benchmark run in `outDir`: results.json, per_class.csv, results.md. */
+export async function writeEvalReport(
+  outDir: string,
+  results: SemSegResults,
+  classNames: readonly string[],
+  model: string,
+  benchmark: BenchmarkName,
+): Promise<EvalReportFiles> {
+  const files = { results: join(outDir, 'results.json'), perClassCsv: join(outDir, 'per_class.csv'), table: join(outDir, 'results.md') };
+  await writeResultsJson(files.results, results);
+  await writePerClassCsv(files.perClassCsv, results, classNames);
+  await writeMainTable(files.table, [{ model, results: { [benchmark]: results } }], [benchmark]);
+  return files;
 }

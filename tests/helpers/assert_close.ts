@@ -17,7 +17,12 @@ export function toNumbers(v: NumLike): number[] {
  * infinities must match exactly). A scalar `expected` is broadcast. When `actual` is a tensor
  * and `expected` a tensor, their shapes must also agree. The message names the worst element.
  */
-export function assertClose(actual: NumLike, expected: NumLike, atol = 1e-5, rtol = 0, msg = ''): void {
+export function assertClose(actual: NumLike, expected: NumLike, atol?: number, rtol?: number, msg?: string): void;
+/** Short form without rtol: assertClose(actual, expected, atol, msg). */
+export function assertClose(actual: NumLike, expected: NumLike, atol: number, msg: string): void;
+export function assertClose(actual: NumLike, expected: NumLike, atol = 1e-5, rtolOrMsg: number | string = 0, message = ''): void {
+  const rtol = typeof rtolOrMsg === 'number' ? rtolOrMsg : 0;
+  const msg = typeof rtolOrMsg === 'string' ? rtolOrMsg : message;
   if (actual instanceof Tensor && expected instanceof Tensor) {
     assert.deepEqual(actual.shape, expected.shape, `${msg}: shape ${JSON.stringify(actual.shape)} vs ${JSON.stringify(expected.shape)}`);
   }

@@ -69,7 +69,6 @@ export class ClassTransformerLayer extends Module {
       const Hp = xp0.size(2), Wp = xp0.size(3);
       const P = Hp * Wp;
       let xp = xp0.view([B, T, C, Hp, Wp]).permute([0, 3, 4, 1, 2]).reshape([B * P, T, C]); // (B Hp Wp, T, C)
-      const g = guidance ? guidance.unsqueeze(1).expand([B, P, T, -1]).reshape([B * P, T, -1]) : null; // (B Hp Wp, T, Cg)
       // The reference appends pad_len - T copies of padding_tokens (and padding_guidance) to every
       // pixel's class sequence. All copies are the same vector, so they enter the attention as one
       // key/value counted pad times (exact up to float rounding), and their own outputs, which the
@@ -81,13 +80,16 @@ export class ClassTransformerLayer extends Module {
       // the working set stays small (big fresh buffers cost more in page faults than in math).
       const rows = Math.max(1, Math.floor(ROWS_PER_BLOCK / T));
       const blocks: Tensor[] = [];
-      for (let r = 0; r < B * P; r += rows) {
-        const n = Math.min(rows, B * P - r);
-        blocks.push(tidy(() => {
-          let xb = xp.narrow(0, r, n); // (n, T, C)
-          xb = xb.add(this.attention.forward(this.norm1.forward(xb), g ? g.narrow(0, r, n) : null, padding));
-          return xb.add(this.MLP.forward(this.norm2.forward(xb))); // (n, T, C)
-        }));
+      for (let b = 0; b < B; b++) {
+        for (let r = 0; r < P; r += rows) {
+          const n = Math.min(rows, P - r);
+          blocks.push(tidy(() => {
+            let xb = xp.narrow(0, b * P + r, n); // (n, T, C)
+            const gb = guidance ? guidance.narrow(0, b, 1) : null; // (1, T, Cg): the image's text guidance, the same at every pixel
+            xb = xb.add(this.attention.forward(this.norm1.forward(xb), gb, padding));
+            return xb.add(this.MLP.forward(this.norm2.forward(xb))); // (n, T, C)
+          }));
+        }
       }
       xp = blocks.length === 1 ? blocks[0]! : cat(blocks, 0); // (B Hp Wp, T, C)
       const maps = xp.view([B, Hp, Wp, T, C]).permute([0, 3, 4, 1, 2]).reshape([B * T, C, Hp, Wp]); // (B T, C, Hp, Wp)

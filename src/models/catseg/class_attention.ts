@@ -4,6 +4,7 @@
 import { AhsError, check, fmtShape } from '../../errors.js';
 import { Linear, Module } from '../../nn/index.js';
 import { cat, tidy, type Tensor } from '../../tensor/index.js';
+import { guidedLinear } from './guided_linear.js';
 
 export type AttentionType = 'linear' | 'full';
 
@@ -82,24 +83,33 @@ export class AttentionLayer extends Module {
   }
 
   /**
-   * x (N, L, C) normalised tokens, guidance (N, L, Cg) or null -> (N, L, C). `pad` adds `count`
+   * x (N, L, C) normalised tokens, guidance (N or 1, L, Cg) or null -> (N, L, C). `pad` adds `count`
    * copies of one (normalised) token (1, 1, C) with its guidance (1, 1, Cg) to the keys and
    * values of every sequence (ClassTransformerLayer's padding); they produce no output rows.
    */
   forward(x: Tensor, guidance: Tensor | null, pad?: { tokens: Tensor; guidance: Tensor | null; count: number }): Tensor {
     check(x.rank === 3 && x.size(2) === this.hiddenDim, 'AHS_ERR_SHAPE',
       () => `AttentionLayer: x must be (N, L, ${this.hiddenDim}), got ${fmtShape(x.shape)}`);
+    check(!guidance === !this.guidanceDim, 'AHS_ERR_INVALID_ARGUMENT',
+      () => `AttentionLayer: built for ${this.guidanceDim} guidance channels, called ${guidance ? 'with' : 'without'} guidance`);
+    if (guidance) {
+      check(guidance.rank === 3 && (guidance.size(0) === 1 || guidance.size(0) === x.size(0)) && guidance.size(1) === x.size(1), 'AHS_ERR_SHAPE',
+        () => `AttentionLayer: guidance must be (${x.size(0)} or 1, ${x.size(1)}, ${this.guidanceDim}), got ${fmtShape(guidance.shape)}`);
+    }
     return tidy(() => {
       const [N, L, C] = x.shape as [number, number, number];
-      const xg = guidance ? cat([x, guidance], -1) : x; // (N, L, C + Cg)
       const nH = this.numHeads;
-      const q = this.q.forward(xg).view([N, L, nH, -1]); // (N, L, H, D)
-      const k = this.k.forward(xg).view([N, L, nH, -1]);
+      // q = Linear(cat([x, g])): guidedLinear computes g's half once and broadcasts it.
+      const q = guidedLinear(this.q, x, guidance).view([N, L, nH, -1]); // (N, L, H, D)
+      const k = guidedLinear(this.k, x, guidance).view([N, L, nH, -1]);
       const v = this.v.forward(x).view([N, L, nH, -1]);
       let extra: RepeatedKV | undefined;
       if (pad && pad.count > 0) {
-        const pg = guidance && pad.guidance ? cat([pad.tokens, pad.guidance], -1) : pad.tokens; // (1, 1, C + Cg)
-        extra = { k: this.k.forward(pg).view([1, 1, nH, -1]), v: this.v.forward(pad.tokens).view([1, 1, nH, -1]), count: pad.count };
+        extra = {
+          k: guidedLinear(this.k, pad.tokens, guidance ? pad.guidance : null).view([1, 1, nH, -1]),
+          v: this.v.forward(pad.tokens).view([1, 1, nH, -1]),
+          count: pad.count,
+        };
       }
       const out = this.attentionType === 'linear' ? linearAttention(q, k, v, 1e-6, extra) : fullAttention(q, k, v, extra);
       return out.reshape([N, L, C]); // (N, L, C)

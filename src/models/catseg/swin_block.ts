@@ -5,7 +5,8 @@
 // `attn_mask` (it is in the checkpoints), absent (not registered) on the unshifted block.
 import { AhsError, check, fmtShape } from '../../errors.js';
 import { GELU, LayerNorm, Linear, Module } from '../../nn/index.js';
-import { cat, tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { guidedLinear } from './guided_linear.js';
 
 /** (B, H, W, C) -> (B * nW, ws*ws, C), windows in row-major order per image. */
 export function windowPartition(x: Tensor, ws: number): Tensor {
@@ -70,17 +71,32 @@ export class WindowAttention extends Module {
     this.proj = this.child('proj', new Linear(attnDim, dim));
   }
 
-  /** xw (Bw, N, dim + guidanceDim), mask [nW, N, N] or null -> (Bw, N, dim). */
-  forward(xw: Tensor, mask: Tensor | null): Tensor {
-    check(xw.rank === 3 && xw.size(2) === this.dim + this.guidanceDim, 'AHS_ERR_SHAPE',
-      () => `WindowAttention: windows must be (Bw, N, ${this.dim}+${this.guidanceDim}), got ${fmtShape(xw.shape)}`);
+  /**
+   * xw (Bw, N, dim) token windows; mask [nW, N, N] or null; guidance windows (B nW, N, Cg) of each
+   * image when the block is guided, xw being (B T nW, N, dim) (T classes per image) -> (Bw, N, dim).
+   */
+  forward(xw: Tensor, mask: Tensor | null, guidance?: { windows: Tensor; classes: number; windowsPerImage: number }): Tensor {
+    check(xw.rank === 3 && xw.size(2) === this.dim, 'AHS_ERR_SHAPE',
+      () => `WindowAttention: windows must be (Bw, N, ${this.dim}), got ${fmtShape(xw.shape)}`);
+    check(!guidance === !this.guidanceDim, 'AHS_ERR_INVALID_ARGUMENT',
+      () => `WindowAttention: built for ${this.guidanceDim} guidance channels, called ${guidance ? 'with' : 'without'} guidance`);
     return tidy(() => {
       const [Bw, N] = xw.shape as [number, number, number];
       const nH = this.numHeads;
-      const heads = (t: Tensor) => t.view([Bw, N, nH, -1]).permute([0, 2, 1, 3]); // (Bw, nH, N, hd)
-      const q = heads(this.q.forward(xw)).mul(this.scale);
-      const k = heads(this.k.forward(xw));
-      const v = heads(this.v.forward(xw.narrow(2, 0, this.dim)));
+      // q and k read cat([x, g]) (guidedLinear: g's half once per image, broadcast over its T classes).
+      let xq = xw, gq: Tensor | null = null;
+      if (guidance) {
+        const { windows: gw, classes: T, windowsPerImage: nW } = guidance;
+        const B = gw.size(0) / nW;
+        check(gw.rank === 3 && gw.size(1) === N && Number.isInteger(B) && B * T * nW === Bw, 'AHS_ERR_SHAPE',
+          () => `WindowAttention: guidance windows must be (${Bw / T}, ${N}, Cg) for ${T} classes, got ${fmtShape(gw.shape)}`);
+        xq = xw.view([B, T, nW * N, this.dim]); // (B, T, nW N, C)
+        gq = gw.view([B, 1, nW * N, -1]); // (B, 1, nW N, Cg)
+      }
+      const heads = (t: Tensor) => t.reshape([Bw, N, nH, -1]).permute([0, 2, 1, 3]); // (Bw, nH, N, hd)
+      const q = heads(guidedLinear(this.q, xq, gq)).mul(this.scale);
+      const k = heads(guidedLinear(this.k, xq, gq));
+      const v = heads(this.v.forward(xw));
       let attn = q.matmul(k.transpose(-2, -1)); // (Bw, nH, N, N)
       if (mask) {
         const nW = mask.size(0);
@@ -163,20 +179,19 @@ export class SwinTransformerBlock extends Module {
       () => `SwinTransformerBlock: x must be (B*T, ${H * W}, ${this.dim}), got ${fmtShape(x.shape)}`);
     const ws = this.windowSize, s = this.shiftSize;
     return tidy(() => {
-      let h = this.norm1.forward(x).view([BT, H, W, C]); // (B T, H, W, C)
+      const roll = (t: Tensor, by: number) => (s > 0 ? t.roll([by, by], [1, 2]) : t);
+      const h = windowPartition(roll(this.norm1.forward(x).view([BT, H, W, C]), -s), ws); // (B T nW, ws*ws, C)
+      let g: { windows: Tensor; classes: number; windowsPerImage: number } | undefined;
       if (guidance) {
         const B = guidance.size(0);
         check(guidance.rank === 3 && guidance.size(1) === L && BT % B === 0, 'AHS_ERR_SHAPE',
           () => `SwinTransformerBlock: guidance must be (B, ${L}, Cg) with B dividing ${BT}, got ${fmtShape(guidance.shape)}`);
-        const T = BT / B;
-        const g = guidance.view([B, 1, H, W, -1]).expand([B, T, H, W, -1]); // (B, T, H, W, Cg)
-        h = cat([h.view([B, T, H, W, C]), g], -1).view([BT, H, W, -1]); // (B T, H, W, C + Cg)
+        // The reference rolls and partitions cat([norm1(x), g]); g's windows are the same for every class.
+        const windows = windowPartition(roll(guidance.view([B, H, W, -1]), -s), ws); // (B nW, ws*ws, Cg)
+        g = { windows, classes: BT / B, windowsPerImage: windows.size(0) / B };
       }
-      if (s > 0) h = h.roll([-s, -s], [1, 2]);
-      const windows = windowPartition(h, ws); // (B T nW, ws*ws, C + Cg)
-      const attnWindows = this.attn.forward(windows, this.attn_mask); // (B T nW, ws*ws, C)
-      let y = windowReverse(attnWindows, ws, H, W); // (B T, H, W, C)
-      if (s > 0) y = y.roll([s, s], [1, 2]);
+      const attnWindows = this.attn.forward(h, this.attn_mask, g); // (B T nW, ws*ws, C)
+      const y = roll(windowReverse(attnWindows, ws, H, W), s); // (B T, H, W, C)
       const x1 = x.add(y.reshape([BT, L, C]));
       return x1.add(this.mlp.forward(this.norm2.forward(x1))); // (B T, H W, C)
     });

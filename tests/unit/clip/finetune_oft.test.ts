@@ -110,8 +110,8 @@ describe('relationGenerators', () => {
   }));
 
   it('is differentiable in the shared tensor and both relations', () => noLeak(() => {
-    gradcheck('relationGenerators', (t, l, mw) => relationGenerators(t, l, mw, 1, 2, 3),
-      [leaf([2, 2, 8, 4], 41), leaf([8, 8], 42), leaf([4, 4], 43)].map((x, i) => (i === 0 ? x : x)));
+    gradcheck('relationGenerators', (t, l, mw) => relationGenerators(t, l, mw, 1, 1, 3),
+      [leaf([2, 2, 8, 4], 41), leaf([8, 8], 42), leaf([4, 4], 43)]);
   }));
 
   it('rejects mis-shaped relations and out-of-range layers', () => noLeak(() => {
@@ -148,11 +148,11 @@ describe('OftRelation', () => {
     try {
       noLeak(() => noGrad(() => {
         const I = eye(128);
-        for (const l of [0, 5, 11]) {
-          assertClose(oft.generators('text', l), 0, 0, `text A, layer ${l}`);
-          assertClose(oft.generators('vision', l), I.expand([4, 6, 128, 128]), 0, `vision A, layer ${l}`);
-          assertClose(oft.transforms('text', l), I.expand([4, 4, 128, 128]), 0, `text R, layer ${l}`);
-          assertClose(oft.transforms('vision', l), I.expand([4, 6, 128, 128]), 0, `vision R, layer ${l}`);
+        for (const l of [0, 11]) {
+          assertClose(oft.generators('text', l), 0, 0, 0, `text A, layer ${l}`);
+          assertClose(oft.generators('vision', l), I.expand([4, 6, 128, 128]), 0, 0, `vision A, layer ${l}`);
+          assertClose(oft.transforms('text', l), I.expand([4, 4, 128, 128]), 0, 0, `text R, layer ${l}`);
+          assertClose(oft.transforms('vision', l), I.expand([4, 6, 128, 128]), 0, 0, `vision R, layer ${l}`);
         }
       }));
     } finally {
@@ -185,26 +185,28 @@ describe('OftRelation', () => {
   });
 
   it('loads H-CLIP-style keys whatever their prefix, deduplicating the per-block copies', () => {
-    const oft = new OftRelation({ textWidth: 8, visionWidth: 12, textLayers: 2, visionLayers: 2, blockSize: 4 });
-    const src = new OftRelation({ textWidth: 8, visionWidth: 12, textLayers: 2, visionLayers: 2, blockSize: 4 });
+    const opts = { textWidth: 8, visionWidth: 12, textLayers: 2, visionLayers: 2, blockSize: 4 };
+    const oft = new OftRelation(opts);
+    const src = new OftRelation(opts);
     try {
-      noGrad(() => { for (const p of src.parameters()) p.uniform_(-1, 1); });
-      const hclip = new Map<string, Tensor>();
-      for (const blk of ['clip_model.transformer.resblocks.0.', 'clip_model.transformer.resblocks.1.', 'clip_model.visual.transformer.resblocks.0.']) {
-        for (const [k, t] of src.stateDict()) hclip.set(blk + k, t);
-      }
-      hclip.set('clip_model.visual.transformer.resblocks.0.attn.in_proj_weight', zeros([1]));
-      const mapped = oftStateDictFromHclip(hclip);
-      assert.deepEqual([...mapped.keys()].sort(), [...src.stateDict().keys()].sort());
-      oft.loadStateDict(mapped);
-      for (const [k, t] of oft.stateDict()) assert.ok(t.equal(src.stateDict().get(k)!), k);
-      hclip.set('x.attn_q_proj_oft_relation_l_R.weight', zeros([3, 3]));
-      assert.throws(() => oftStateDictFromHclip(hclip), /attn_q_proj_oft_relation_l_R\.weight: .* is \[8,\s?8\] but x\.attn_q_proj_oft_relation_l_R\.weight is \[3,\s?3\]/);
-      tidy(() => undefined);
+      noLeak(() => {
+        noGrad(() => { for (const p of src.parameters()) p.uniform_(-1, 1); });
+        const hclip = new Map<string, Tensor>();
+        for (const blk of ['clip_model.transformer.resblocks.0.', 'clip_model.transformer.resblocks.1.', 'clip_model.visual.transformer.resblocks.0.']) {
+          for (const [k, t] of src.stateDict()) hclip.set(blk + k, t);
+        }
+        hclip.set('clip_model.visual.transformer.resblocks.0.attn.in_proj_weight', zeros([1]));
+        const mapped = oftStateDictFromHclip(hclip);
+        assert.deepEqual([...mapped.keys()].sort(), [...src.stateDict().keys()].sort());
+        oft.loadStateDict(mapped);
+        for (const [k, t] of oft.stateDict()) assert.ok(t.equal(src.stateDict().get(k)!), k);
+        hclip.set('x.attn_q_proj_oft_relation_l_R.weight', zeros([3, 3]));
+        assert.throws(() => oftStateDictFromHclip(hclip),
+          /attn_q_proj_oft_relation_l_R\.weight: clip_model\.transformer\.resblocks\.0\.attn_q_proj_oft_relation_l_R\.weight is \[8,\s?8\] but x\.attn_q_proj_oft_relation_l_R\.weight is \[3,\s?3\]/);
+      });
     } finally {
       oft.dispose();
       src.dispose();
-      for (const [k, t] of [...new Map([['a', zeros([1])]])]) void k, t.dispose();
     }
   });
 });

@@ -7,7 +7,7 @@ import {
   Conv2d, ConvTranspose2d, Dropout, Embedding, GELU, GroupNorm, Identity, LayerNorm, Linear, Module, ModuleList, QuickGELU, ReLU, Sequential,
   formatLoadReport, truncNormalInit,
 } from '../../../src/nn/index.js';
-import { conv2d, full, layerNorm, linear, liveTensorCount, manualSeed, ones, randn, tensor, tidy, zeros, type Tensor } from '../../../src/tensor/index.js';
+import { conv2d, full, layerNorm, linear, liveTensorCount, manualSeed, ones, randn, tidy, zeros, type Tensor } from '../../../src/tensor/index.js';
 import { assertClose, noLeak } from '../../helpers/assert_close.js';
 
 /** A CLIP-like residual block: own parameter, a buffer pair, and nested children. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   attention, avgPool2d, binaryCrossEntropyWithLogits, cat, col2im, conv2d, convTranspose2d, crossEntropy, einsum, embedding, enableGrad, groupNorm, im2col,
-  interpolate, isGradEnabled, layerNorm, linalgInv, linalgSolve, linear, noGrad, ones, pad, quickGelu, stack, tensor, eye, type Tensor,
+  interpolate, isGradEnabled, layerNorm, linalgInv, linalgSolve, linear, noGrad, ones, pad, quickGelu, stack, tensor, eye,
 } from '../../../src/tensor/index.js';
 import { assertClose, noLeak } from '../../helpers/assert_close.js';
 import { constant, gradcheck, leaf } from '../../helpers/gradcheck.js';
