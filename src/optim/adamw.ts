@@ -28,8 +28,8 @@ export interface AdamWStateDict {
 
 export class AdamW {
   lr: number;
-  readonly betas: [number, number];
-  readonly eps: number;
+  betas: [number, number];
+  eps: number;
   readonly groups: Required<ParamGroup>[];
   readonly #state = new Map<Tensor, ParamState>();
 
@@ -109,6 +109,8 @@ export class AdamW {
       throw new AhsError('AHS_ERR_STATE_DICT', `optimizer state has ${sd.meta.groups.length} param groups, this optimizer ${this.groups.length}`);
     }
     this.lr = sd.meta.lr;
+    this.betas = [sd.meta.betas[0], sd.meta.betas[1]];
+    this.eps = sd.meta.eps;
     noGrad(() => {
       this.groups.forEach((g, gi) => {
         const saved = sd.meta.groups[gi]!;

@@ -37,9 +37,12 @@ export function tensor(values: Nested | ArrayBufferView, opts: { shape?: number[
   let dtype: DType;
   let data: ArrayBufferView;
   if (ArrayBuffer.isView(values)) {
-    const inferred: DType = values instanceof Float32Array ? 'float32' : values instanceof Float64Array ? 'float64'
+    const inferred: DType | undefined = values instanceof Float32Array ? 'float32' : values instanceof Float64Array ? 'float64'
       : values instanceof Int32Array ? 'int32' : values instanceof BigInt64Array ? 'int64' : values instanceof Int16Array ? 'int16'
-      : values instanceof Int8Array ? 'int8' : values instanceof Uint8Array ? 'uint8' : 'float32';
+      : values instanceof Int8Array ? 'int8' : values instanceof Uint8Array ? 'uint8' : undefined;
+    if (inferred === undefined) {
+      throw new AhsError('AHS_ERR_DTYPE', `tensor(): ${values.constructor.name} has no tensor dtype; use Float32Array, Float64Array, Int32Array, BigInt64Array, Int16Array, Int8Array or Uint8Array (or fromBytes for float16/bfloat16 bits)`);
+    }
     dtype = opts.dtype ?? inferred;
     const n = (values as unknown as ArrayLike<number>).length;
     shape = opts.shape ?? [n];
