@@ -10,8 +10,15 @@
 // frozen attention weights: W_{q,k,v}' = W · BlockDiag(R), W_o' = BlockDiag(R_o) · W_o (biases as
 // they are). At init every R = I, so the model is frozen CLIP exactly.
 //
-// Towers with different depths (ViT-L/14: text 12 layers, vision 24) [our choice; H-CLIP only
-// exists for ViT-B/16]: T and L are sized for the deeper tower, L_max = max(L_text, L_vision),
+// Names: H-CLIP builds the three tensors once in CLIP.__init__ and hands them to every
+// ResidualAttentionBlock of both towers as attributes attn_q_proj_oft_layer_R,
+// attn_q_proj_oft_relation_l_R (Linear) and attn_q_proj_oft_relation_m_R (ModuleList), so its
+// state dict repeats them under each block path; here they live once, under those attribute
+// names (oftStateDictFromHclip maps an H-CLIP state dict).
+//
+// Towers with different depths (ViT-L/14: text 12 layers, vision 24) [our choice; H-CLIP sizes
+// everything from the text depth and hard-codes 12 modality relations, so it exists for ViT-B/16
+// only]: T and L are sized for the deeper tower, L_max = max(L_text, L_vision),
 // with L_max modality relations; the shallower tower uses layers 0 .. its depth - 1 (text layer ℓ
 // shares slices 4ℓ..4ℓ+3 and M_ℓ with vision layer ℓ), as for ViT-B where both have 12. This is
 // the method-spec §5.4 sizing (T ∈ R^{128×128×96×14} for ViT-L/14@336: 6 text + 8 vision blocks).
