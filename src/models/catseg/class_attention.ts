@@ -4,7 +4,7 @@
 import { AhsError, check, fmtShape } from '../../errors.js';
 import { Linear, Module } from '../../nn/index.js';
 import { cat, tidy, type Tensor } from '../../tensor/index.js';
-import { guidedLinear } from './guided_linear.js';
+import { concatGuidance } from './guidance_concat.js';
 
 export type AttentionType = 'linear' | 'full';
 
@@ -99,17 +99,14 @@ export class AttentionLayer extends Module {
     return tidy(() => {
       const [N, L, C] = x.shape as [number, number, number];
       const nH = this.numHeads;
-      // q = Linear(cat([x, g])): guidedLinear computes g's half once and broadcasts it.
-      const q = guidedLinear(this.q, x, guidance).view([N, L, nH, -1]); // (N, L, H, D)
-      const k = guidedLinear(this.k, x, guidance).view([N, L, nH, -1]);
+      const xg = guidance ? concatGuidance(x, guidance) : x; // (N, L, C + Cg)
+      const q = this.q.forward(xg).view([N, L, nH, -1]); // (N, L, H, D)
+      const k = this.k.forward(xg).view([N, L, nH, -1]);
       const v = this.v.forward(x).view([N, L, nH, -1]);
       let extra: RepeatedKV | undefined;
       if (pad && pad.count > 0) {
-        extra = {
-          k: guidedLinear(this.k, pad.tokens, guidance ? pad.guidance : null).view([1, 1, nH, -1]),
-          v: this.v.forward(pad.tokens).view([1, 1, nH, -1]),
-          count: pad.count,
-        };
+        const pg = guidance && pad.guidance ? cat([pad.tokens, pad.guidance], -1) : pad.tokens; // (1, 1, C + Cg)
+        extra = { k: this.k.forward(pg).view([1, 1, nH, -1]), v: this.v.forward(pad.tokens).view([1, 1, nH, -1]), count: pad.count };
       }
       const out = this.attentionType === 'linear' ? linearAttention(q, k, v, 1e-6, extra) : fullAttention(q, k, v, extra);
       return out.reshape([N, L, C]); // (N, L, C)

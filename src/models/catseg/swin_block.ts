@@ -3,10 +3,11 @@
 // no relative position bias; q and k read the LayerNorm'd tokens concatenated with the appearance
 // guidance, v reads the tokens only; the shifted block's -100 mask is a persistent buffer
 // `attn_mask` (it is in the checkpoints), absent (not registered) on the unshifted block.
+// The guidance is rolled and partitioned once per image and concatenated to each class's windows.
 import { AhsError, check, fmtShape } from '../../errors.js';
 import { GELU, LayerNorm, Linear, Module } from '../../nn/index.js';
 import { tensor, tidy, type Tensor } from '../../tensor/index.js';
-import { guidedLinear } from './guided_linear.js';
+import { concatGuidance } from './guidance_concat.js';
 
 /** (B, H, W, C) -> (B * nW, ws*ws, C), windows in row-major order per image. */
 export function windowPartition(x: Tensor, ws: number): Tensor {
@@ -83,19 +84,18 @@ export class WindowAttention extends Module {
     return tidy(() => {
       const [Bw, N] = xw.shape as [number, number, number];
       const nH = this.numHeads;
-      // q and k read cat([x, g]) (guidedLinear: g's half once per image, broadcast over its T classes).
-      let xq = xw, gq: Tensor | null = null;
+      // q and k read cat([x, g]); g's windows are the same for the T classes of an image.
+      let xg = xw;
       if (guidance) {
         const { windows: gw, classes: T, windowsPerImage: nW } = guidance;
         const B = gw.size(0) / nW;
         check(gw.rank === 3 && gw.size(1) === N && Number.isInteger(B) && B * T * nW === Bw, 'AHS_ERR_SHAPE',
           () => `WindowAttention: guidance windows must be (${Bw / T}, ${N}, Cg) for ${T} classes, got ${fmtShape(gw.shape)}`);
-        xq = xw.view([B, T, nW * N, this.dim]); // (B, T, nW N, C)
-        gq = gw.view([B, 1, nW * N, -1]); // (B, 1, nW N, Cg)
+        xg = concatGuidance(xw.view([B, T, nW * N, this.dim]), gw.view([B, 1, nW * N, -1])); // (B, T, nW N, C + Cg)
       }
       const heads = (t: Tensor) => t.reshape([Bw, N, nH, -1]).permute([0, 2, 1, 3]); // (Bw, nH, N, hd)
-      const q = heads(guidedLinear(this.q, xq, gq)).mul(this.scale);
-      const k = heads(guidedLinear(this.k, xq, gq));
+      const q = heads(this.q.forward(xg)).mul(this.scale);
+      const k = heads(this.k.forward(xg));
       const v = heads(this.v.forward(xw));
       let attn = q.matmul(k.transpose(-2, -1)); // (Bw, nH, N, N)
       if (mask) {
