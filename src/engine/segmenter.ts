@@ -5,8 +5,8 @@ import type { RgbImage } from '../data/image_io.js';
 import { imageToTensor } from '../data/image_io.js';
 
 export interface Segmenter {
-  /** Per-class scores [T, H, W] at the image's size for a uint8 image [3, H, W]. */
-  scores(image: Tensor, classNames: string[]): Tensor;
+  /** The class index per pixel [H, W] (integer tensor) for a uint8 image [3, H, W]. */
+  labels(image: Tensor, classNames: string[]): Tensor;
 }
 
 export interface Segmentation {
@@ -23,7 +23,7 @@ export interface Segmentation {
 export function segmentImage(segmenter: Segmenter, image: RgbImage, classNames: string[]): Segmentation {
   const labels = noGrad(() => tidy(() => {
     const img = imageToTensor(image);
-    return segmenter.scores(img, classNames).argmax(0).int().data<'int32'>();
+    return segmenter.labels(img, classNames).int().data<'int32'>();
   }));
   const counts = new Array<number>(classNames.length).fill(0);
   for (const l of labels) counts[l]! += 1;

@@ -45,4 +45,9 @@ export class MaskClipSegmenter {
       return interpolate(cos, { size: [H, W], mode: 'bilinear', alignCorners: false }).squeeze(0);
     }));
   }
+
+  /** The arg-max class per pixel [H, W]. */
+  labels(image: Tensor, classNames: string[]): Tensor {
+    return tidy(() => this.scores(image, classNames).argmax(0));
+  }
 }

@@ -1,0 +1,125 @@
+// The whole CAT-Seg model under detectron2's module tree, so that the public checkpoints load
+// without renaming: CLIP at `sem_seg_head.predictor.clip_model.*` (CAT-Seg's split q/k/v
+// layout), the Aggregator at `sem_seg_head.predictor.transformer.*`, the decoder-guidance
+// upsamplers at `upsample1.*` / `upsample2.*`, and H-CLIP's orthogonal transforms (when
+// fine-tuned that way) at `sem_seg_head.predictor.oft.*`.
+import { AhsError, check, fmtShape } from '../../errors.js';
+import { Module, type ConvTranspose2d } from '../../nn/index.js';
+import { interpolate, tidy, type Tensor } from '../../tensor/index.js';
+import { CLIP, type ClipConfig } from '../clip/clip_model.js';
+import { applyClipFinetune, type ClipFinetuneMode } from '../clip/finetune/modes.js';
+import type { OftRelation } from '../clip/finetune/oft_relation.js';
+import { clipNormalize } from '../clip/preprocess.js';
+import { TextEmbedder } from '../clip/text_embedder.js';
+import { Aggregator, type AggregatorForwardOptions, type AggregatorOptions } from './aggregator.js';
+import { Namespace } from './catseg_head.js';
+import { guidanceUpsampler, tokensToGrid } from './guidance_upsampler.js';
+import { catSegLoss, type CatSegLossMode } from './loss.js';
+import type { LoadReport } from '../../nn/module.js';
+
+export interface CatSegOptions {
+  clip: ClipConfig;
+  aggregator: AggregatorOptions;
+  /** Visual blocks tapped for decoder guidance (ViT-B: 3, 7; ViT-L: 7, 15). */
+  taps: [number, number];
+  /** CLIP input size (clip_resolution): 384 for ViT-B/16, 336 for ViT-L/14@336px. */
+  clipInputSize: number;
+  finetune: ClipFinetuneMode;
+  /** Prompt templates; their count is the cost volume's P channels. */
+  templates: string[];
+  ignoreValue?: number;
+  lossIgnoreMode?: CatSegLossMode;
+  /** Classes per chunk in the per-class stages at inference (bounds memory). */
+  classChunk?: number;
+  /** Pooling of class aggregation in training and at test ([2,2] and eval.sh's [1,1]). */
+  trainPooling?: [number, number] | null;
+  testPooling?: [number, number] | null;
+}
+
+export class CATSeg extends Module {
+  readonly clip: CLIP;
+  readonly aggregator: Aggregator;
+  readonly upsample1: ConvTranspose2d;
+  readonly upsample2: ConvTranspose2d;
+  readonly oft: OftRelation | null;
+  readonly text: TextEmbedder;
+
+  constructor(readonly opts: CatSegOptions, textCacheDir: string | null = null) {
+    super();
+    check(opts.aggregator.promptChannels === opts.templates.length, 'AHS_ERR_CONFIG_VALUE',
+      () => `the cost volume has ${opts.aggregator.promptChannels} prompt channels but ${opts.templates.length} templates are given`);
+    this.clip = new CLIP(opts.clip, { qkvLayout: 'split' });
+    this.aggregator = new Aggregator(opts.aggregator);
+    const ft = applyClipFinetune(this.clip, opts.finetune);
+    this.oft = ft.oft;
+    const predictor: Record<string, Module> = { clip_model: this.clip, transformer: this.aggregator };
+    if (this.oft) predictor.oft = this.oft;
+    this.child('sem_seg_head', new Namespace({ predictor: new Namespace(predictor) }));
+    const [d0, d1] = opts.aggregator.decoderGuidanceDims;
+    this.upsample1 = this.child('upsample1', guidanceUpsampler(opts.clip.visionWidth, d0, 2));
+    this.upsample2 = this.child('upsample2', guidanceUpsampler(opts.clip.visionWidth, d1, 4));
+    this.text = new TextEmbedder(this.clip, { cacheDir: textCacheDir });
+  }
+
+  /** Training uses the training pooling; eval uses the test pooling and forgets cached text
+   * embeddings, since training may have changed the text tower. */
+  override train(on = true): this {
+    super.train(on);
+    this.aggregator.setPoolingSize((on ? this.opts.trainPooling : this.opts.testPooling) ?? null);
+    if (!on) this.text.invalidate();
+    return this;
+  }
+
+  override loadStateDict(sd: Map<string, Tensor>, opts: { strict?: boolean; source?: string } = {}): LoadReport {
+    const report = super.loadStateDict(sd, opts);
+    this.text.invalidate();
+    this.oft?.invalidate();
+    return report;
+  }
+
+  /** Whether the text tower changes during training (then text is encoded with autograd). */
+  get textTrainable(): boolean {
+    for (const [n, t] of this.clip.namedParameters()) if (!n.startsWith('visual.') && t.requiresGrad) return true;
+    return this.oft !== null;
+  }
+
+  /** Unit class embeddings [T, P, D]: cached in eval, recomputed with gradients in training. */
+  classEmbeddings(classNames: string[]): Tensor {
+    const cached = !(this.training && this.textTrainable);
+    return this.text.classEmbeddings(classNames, this.opts.templates, { cached });
+  }
+
+  /**
+   * Logits [B, T, 4g, 4g] for CLIP-normalised views [B, 3, S, S] (S = clipInputSize) and unit
+   * class embeddings [T, P, D]: dense CLIP features, decoder guidance from the taps, aggregation.
+   */
+  forwardViews(clipImages: Tensor, text: Tensor, fwd: AggregatorForwardOptions = {}): Tensor {
+    const S = this.opts.clipInputSize;
+    check(clipImages.rank === 4 && clipImages.size(2) === S && clipImages.size(3) === S, 'AHS_ERR_SHAPE',
+      () => `CATSeg: CLIP views must be [B, 3, ${S}, ${S}], got ${fmtShape(clipImages.shape)}`);
+    return tidy(() => {
+      const { tokens, taps, grid } = this.clip.visual.dense(clipImages, { residual: 'cls', taps: this.opts.taps });
+      const res3 = tokensToGrid(tokens, grid, 'BLC'); // (B, D, g, g)
+      const res4 = this.upsample1.forward(tokensToGrid(taps.get(this.opts.taps[0])!, grid, 'BLC')); // (B, D0, 2g, 2g)
+      const res5 = this.upsample2.forward(tokensToGrid(taps.get(this.opts.taps[1])!, grid, 'BLC')); // (B, D1, 4g, 4g)
+      const B = clipImages.size(0);
+      const txt = text.unsqueeze(0).expand([B, -1, -1, -1]); // (B, T, P, D)
+      return this.aggregator.forward(res3, txt, res3, [res4, res5], { classChunk: this.training ? undefined : this.opts.classChunk, ...fwd });
+    });
+  }
+
+  /**
+   * CATSeg.forward in training: images [B, 3, H, W] on the 0..255 scale (already cropped),
+   * labels [B, H, W] (ignore = ignoreValue); the BCE loss at label resolution.
+   */
+  lossOn(images: Tensor, labels: Tensor, classNames: string[]): { loss: Tensor; logits: Tensor } {
+    if (images.rank !== 4 || labels.rank !== 3) throw new AhsError('AHS_ERR_SHAPE', `CATSeg.lossOn: images [B,3,H,W] and labels [B,H,W], got ${fmtShape(images.shape)} and ${fmtShape(labels.shape)}`);
+    return tidy(() => {
+      const S = this.opts.clipInputSize;
+      const clip = interpolate(clipNormalize(images), { size: [S, S], mode: 'bilinear', alignCorners: false });
+      const logits = this.forwardViews(clip, this.classEmbeddings(classNames));
+      const loss = catSegLoss(logits, labels, { ignoreValue: this.opts.ignoreValue ?? 255, mode: this.opts.lossIgnoreMode ?? 'zero_target' });
+      return { loss, logits };
+    });
+  }
+}
