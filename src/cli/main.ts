@@ -18,6 +18,13 @@ program
   .action(async (opts: { json?: boolean }) => (await import('./commands/doctor.js')).doctor(opts));
 
 program
+  .command('info')
+  .description('build the model a config describes and print its parameter counts by module')
+  .requiredOption('--config <file>', 'YAML config (detectron2 style, _BASE_ inheritance)')
+  .argument('[overrides...]', 'KEY VALUE pairs, e.g. MODEL.SEM_SEG_HEAD.CLIP_FINETUNE none')
+  .action(async (overrides: string[], opts: { config: string }) => (await import('./commands/info.js')).info(opts, overrides));
+
+program
   .command('segment')
   .description('label every pixel of images with any list of class names (MaskCLIP zero-shot with CLIP weights alone)')
   .argument('<images...>', 'image files (PNG, JPEG, WebP, TIFF)')
