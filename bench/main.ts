@@ -2,6 +2,7 @@
 const suites: Record<string, () => Promise<void>> = {
   engine: async () => (await import('./engine.js')).benchEngine(),
   clip: async () => (await import('./clip.js')).benchClip(),
+  pipeline: async () => (await import('./pipeline.js')).benchPipeline(),
 };
 
 const name = process.argv[2] ?? 'engine';

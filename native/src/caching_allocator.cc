@@ -8,6 +8,7 @@
 #include <c10/core/CPUAllocator.h>
 #include <cstdlib>
 #include <mutex>
+#include <map>
 #include <unordered_map>
 
 namespace ahs {
@@ -74,22 +75,26 @@ class CachingCpuAllocator final : public c10::Allocator {
   }
 
  private:
+  // Best fit: the smallest cached block of at least `sz` bytes and at most 1.5x that, so that
+  // tensors whose sizes differ a little (class chunks, image sizes) still reuse memory.
   void* TakeCached(size_t sz) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = free_.find(sz);
-    if (it == free_.end() || it->second.empty()) return nullptr;
-    void* p = it->second.back();
-    it->second.pop_back();
-    cached_ -= sz;
-    hits_++;
-    return p;
+    for (auto it = free_.lower_bound(sz); it != free_.end() && it->first <= sz + sz / 2; ++it) {
+      if (it->second.empty()) continue;
+      void* p = it->second.back();
+      it->second.pop_back();
+      cached_ -= it->first;
+      hits_++;
+      return p;
+    }
+    return nullptr;
   }
 
   static void NoDelete(void*) {}
   static void Release(void* ctx);
 
   std::mutex mu_;
-  std::unordered_map<size_t, std::vector<void*>> free_;
+  std::map<size_t, std::vector<void*>> free_;  // size class -> cached blocks (ordered for best fit)
   std::unordered_map<void*, size_t> sizes_;  // every block this allocator owns -> its size class
   size_t limit_;
   size_t cached_ = 0, allocated_ = 0, hits_ = 0, misses_ = 0;

@@ -12,3 +12,4 @@ export { defaultDType, setDefaultDType, type Reduction } from './op_support.js';
 export { pickOpenBlasCoreType } from './native.js';
 import './methods.js';
 export { timeMs, matmulGflops } from './throughput.js';
+export { countFlops } from './flops.js';

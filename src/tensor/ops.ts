@@ -6,6 +6,7 @@ import { AhsError } from '../errors.js';
 import { DTYPE_CODE, type DType } from './dtype.js';
 import { native, type Handle } from './native.js';
 import { Tensor } from './tensor.js';
+import { flopHook } from './flops.js';
 
 export class AtenOp {
   private id = -1;
@@ -35,7 +36,10 @@ export class AtenOp {
     } catch (e) {
       throw new AhsError('AHS_ERR_NATIVE', `${this.qualifiedName}: ${(e as Error).message}`, { cause: e });
     }
-    return fromNative(out);
+    const result = fromNative(out);
+    const h = flopHook();
+    if (h) h(this.name, args, result);
+    return result;
   }
 
   /** Calls an operator with one Tensor result. */

@@ -8,7 +8,7 @@
 // Per-class maps at image size are produced a chunk of classes at a time, so memory stays
 // bounded for ADE-847; the arg-max label map is accumulated chunk by chunk.
 import { AhsError, fmtShape } from '../../errors.js';
-import { cat, full, interpolate, keep, noGrad, pad, tidy, where, zeros, type Tensor } from '../../tensor/index.js';
+import { cat, interpolate, keep, noGrad, pad, tidy, where, zeros, type Tensor } from '../../tensor/index.js';
 import { clipNormalize } from '../clip/preprocess.js';
 import type { CATSeg } from './catseg_model.js';
 
@@ -76,13 +76,13 @@ export class CatSegPredictor {
       const stride = Math.trunc(S * (1 - (this.opts.overlap ?? 0.333)));
       const probs = interpolate(l, { size: [S, S], mode: 'bilinear', alignCorners: false }).sigmoid(); // (V, c, S, S)
       const ys = cropStarts(rh, S, stride), xs = cropStarts(rw, S, stride);
-      let sum = zeros([count, rh, rw]);
-      let cnt = zeros([1, rh, rw]);
+      // nn.Fold: crops summed in place onto the canvas, divided by how many crops cover a pixel.
+      const sum = zeros([count, rh, rw]);
+      const cnt = zeros([1, rh, rw]);
       let v = 0;
       for (const y of ys) for (const x of xs) {
-        const padSpec = [x, rw - x - S, y, rh - y - S];
-        sum = sum.add(pad(probs.select(0, v++), padSpec));
-        cnt = cnt.add(pad(full([1, S, S], 1), padSpec));
+        sum.narrow(1, y, S).narrow(2, x, S).add_(probs.select(0, v++));
+        cnt.narrow(1, y, S).narrow(2, x, S).add_(1);
       }
       const global = interpolate(probs.narrow(0, v, 1), { size: [rh, rw], mode: 'bilinear', alignCorners: false }).squeeze(0);
       const merged = sum.div(cnt).add(global).div(2).unsqueeze(0); // (1, c, rh, rw)

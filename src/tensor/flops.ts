@@ -1,0 +1,49 @@
+// Counts the multiply-add FLOPs (2 per MAC) of the dense ops that dominate the models: matmul,
+// linear, bmm, mm, einsum, conv2d and conv_transpose2d. Used by bench/ to report the achieved
+// GFLOP/s of a whole pipeline; elementwise ops are not counted.
+import type { Tensor } from './tensor.js';
+
+type Hook = (op: string, args: unknown[], out: unknown) => void;
+let hook: Hook | null = null;
+
+/** Called by AtenOp.call for every op while a count is running. */
+export function flopHook(): Hook | null {
+  return hook;
+}
+
+const shapeOf = (t: unknown): number[] => (t as Tensor).shape;
+const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+function flopsOf(op: string, args: unknown[], out: unknown): number {
+  switch (op) {
+    case 'aten::linear': { const x = shapeOf(args[0]); const w = shapeOf(args[1]); return 2 * (prod(x) / x[x.length - 1]!) * w[0]! * w[1]!; }
+    case 'aten::mm':
+    case 'aten::bmm':
+    case 'aten::matmul': { const a = shapeOf(args[0]); return 2 * prod(shapeOf(out)) * a[a.length - 1]!; }
+    case 'aten::conv2d': { const w = shapeOf(args[1]); return 2 * prod(shapeOf(out)) * w[1]! * w[2]! * w[3]!; }
+    case 'aten::conv_transpose2d': { const x = shapeOf(args[0]); const w = shapeOf(args[1]); return 2 * prod(x) * w[1]! * w[2]! * w[3]!; }
+    case 'aten::einsum': {
+      // Product of every index's size, once per multiply-add.
+      const [lhs] = (args[0] as string).replace(/\s/g, '').split('->') as [string];
+      const sizes = new Map<string, number>();
+      lhs.split(',').forEach((spec, i) => {
+        const s = shapeOf((args[1] as unknown[])[i]);
+        [...spec].forEach((c, j) => sizes.set(c, s[j]!));
+      });
+      return 2 * [...sizes.values()].reduce((a, b) => a * b, 1);
+    }
+    default: return 0;
+  }
+}
+
+/** Runs fn and returns its result and the FLOPs of the counted ops it ran. */
+export function countFlops<T>(fn: () => T): { result: T; flops: number } {
+  let flops = 0;
+  const prev = hook;
+  hook = (op, args, out) => { flops += flopsOf(op, args, out); prev?.(op, args, out); };
+  try {
+    return { result: fn(), flops };
+  } finally {
+    hook = prev;
+  }
+}
