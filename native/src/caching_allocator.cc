@@ -7,6 +7,7 @@
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 #include <cstdlib>
+#include <sys/mman.h>
 #include <mutex>
 #include <map>
 #include <unordered_map>
@@ -16,6 +17,23 @@ namespace ahs {
 namespace {
 
 constexpr size_t kAlign = 64;
+// Blocks this large are mapped directly: munmap returns them to the system at once, whereas
+// glibc's heap keeps freed mid-size blocks resident (fragmentation kept RSS at 2x the live set).
+constexpr size_t kMmapMin = size_t(256) << 10;
+
+void* SystemAlloc(size_t sz) {
+  if (sz >= kMmapMin) {
+    void* p = mmap(nullptr, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? nullptr : p;
+  }
+  void* p = nullptr;
+  return posix_memalign(&p, kAlign, sz) == 0 ? p : nullptr;
+}
+
+void SystemFree(void* p, size_t sz) {
+  if (sz >= kMmapMin) munmap(p, sz);
+  else std::free(p);
+}
 
 size_t SizeClass(size_t n) {
   if (n <= 4096) return (n + 511) & ~size_t(511);
@@ -34,11 +52,17 @@ class CachingCpuAllocator final : public c10::Allocator {
     size_t sz = SizeClass(n);
     void* p = self->TakeCached(sz);
     if (!p) {
-      if (posix_memalign(&p, kAlign, sz) != 0) throw std::bad_alloc();
+      p = SystemAlloc(sz);
+      if (!p) throw std::bad_alloc();
       std::lock_guard<std::mutex> lock(self->mu_);
       self->misses_++;
       self->allocated_ += sz;
       self->sizes_[p] = sz;
+    }
+    {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      size_t live = self->allocated_ - self->cached_;
+      if (live > self->peak_live_) self->peak_live_ = live;
     }
     // Context == data pointer, so raw_allocate/raw_deallocate (used by mkldnn) work too.
     return {p, p, &Release, c10::Device(c10::DeviceType::CPU)};
@@ -49,13 +73,13 @@ class CachingCpuAllocator final : public c10::Allocator {
   void Return(void* p) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = sizes_.find(p);
-    if (it == sizes_.end()) { std::free(p); return; }  // not ours (cannot happen; be safe)
+    if (it == sizes_.end()) return;  // not ours (cannot happen)
     size_t sz = it->second;
     if (cached_ + sz <= limit_) {
       free_[sz].push_back(p);
       cached_ += sz;
     } else {
-      std::free(p);
+      SystemFree(p, sz);
       allocated_ -= sz;
       sizes_.erase(it);
     }
@@ -64,14 +88,14 @@ class CachingCpuAllocator final : public c10::Allocator {
   void Empty() {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& kv : free_)
-      for (void* p : kv.second) { std::free(p); allocated_ -= kv.first; sizes_.erase(p); }
+      for (void* p : kv.second) { SystemFree(p, kv.first); allocated_ -= kv.first; sizes_.erase(p); }
     free_.clear();
     cached_ = 0;
   }
 
-  void Stats(size_t* allocated, size_t* cached, size_t* hits, size_t* misses) {
+  void Stats(size_t* allocated, size_t* cached, size_t* hits, size_t* misses, size_t* peak) {
     std::lock_guard<std::mutex> lock(mu_);
-    *allocated = allocated_; *cached = cached_; *hits = hits_; *misses = misses_;
+    *allocated = allocated_; *cached = cached_; *hits = hits_; *misses = misses_; *peak = peak_live_;
   }
 
  private:
@@ -97,7 +121,7 @@ class CachingCpuAllocator final : public c10::Allocator {
   std::map<size_t, std::vector<void*>> free_;  // size class -> cached blocks (ordered for best fit)
   std::unordered_map<void*, size_t> sizes_;  // every block this allocator owns -> its size class
   size_t limit_;
-  size_t cached_ = 0, allocated_ = 0, hits_ = 0, misses_ = 0;
+  size_t cached_ = 0, allocated_ = 0, hits_ = 0, misses_ = 0, peak_live_ = 0;
 };
 
 CachingCpuAllocator* g_alloc = nullptr;
@@ -111,12 +135,13 @@ static Napi::Value AllocatorStats(const Napi::CallbackInfo& info) {
   auto out = Napi::Object::New(env);
   out.Set("enabled", Napi::Boolean::New(env, g_alloc != nullptr));
   if (g_alloc) {
-    size_t a, c, h, m;
-    g_alloc->Stats(&a, &c, &h, &m);
+    size_t a, c, h, m, pk;
+    g_alloc->Stats(&a, &c, &h, &m, &pk);
     out.Set("allocatedBytes", double(a));
     out.Set("cachedBytes", double(c));
     out.Set("hits", double(h));
     out.Set("misses", double(m));
+    out.Set("peakLiveBytes", double(pk));
   }
   return out;
 }

@@ -31,7 +31,7 @@ export interface NativeBinding {
   getNumThreads(): number;
   manualSeed(seed: number): void;
   info(): { torchVersion: string; cudaAvailable: boolean; cudaDeviceCount: number; builtWithCuda: boolean; parallelInfo: string; config: string; mkldnn: boolean };
-  allocatorStats(): { enabled: boolean; allocatedBytes?: number; cachedBytes?: number; hits?: number; misses?: number };
+  allocatorStats(): { enabled: boolean; allocatedBytes?: number; cachedBytes?: number; hits?: number; misses?: number; peakLiveBytes?: number };
   emptyCache(): void;
 }
 

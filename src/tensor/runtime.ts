@@ -18,9 +18,11 @@ export function liveTensorCount(): number {
   return native().liveTensorCount();
 }
 
-export function memoryStats(): { liveTensors: number; allocatedBytes: number; cachedBytes: number; hits: number; misses: number } {
+/** Native memory: live tensors, bytes held by the allocator (live + cached for reuse), cache
+ * hits and misses, and the peak of live (in-use) bytes since start. */
+export function memoryStats(): { liveTensors: number; allocatedBytes: number; cachedBytes: number; hits: number; misses: number; peakLiveBytes: number } {
   const s = native().allocatorStats();
-  return { liveTensors: native().liveTensorCount(), allocatedBytes: s.allocatedBytes ?? 0, cachedBytes: s.cachedBytes ?? 0, hits: s.hits ?? 0, misses: s.misses ?? 0 };
+  return { liveTensors: native().liveTensorCount(), allocatedBytes: s.allocatedBytes ?? 0, cachedBytes: s.cachedBytes ?? 0, hits: s.hits ?? 0, misses: s.misses ?? 0, peakLiveBytes: s.peakLiveBytes ?? 0 };
 }
 
 /** Returns cached CPU blocks to the system. */

@@ -53,7 +53,7 @@ export function catsegOptionsFromConfig(cfg: AhsConfig, clip: ClipSpec = clipSpe
     templates,
     ignoreValue: h.IGNORE_VALUE,
     lossIgnoreMode: h.LOSS_IGNORE_MODE,
-    classChunk: 16,
+    classChunk: 8,
     // One POOLING_SIZES serves training and test, as in CAT-Seg (eval.sh overrides it to [1, 1]).
     trainPooling: pooling,
     testPooling: pooling,
