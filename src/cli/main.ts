@@ -37,6 +37,25 @@ program
   .option('--out <dir>', 'output folder for <stem>.labels.png, .overlay.png and .json', 'out/segment')
   .action(async (images: string[], opts) => (await import('./commands/segment.js')).segment(images, opts));
 
+const evalOptions = (c: Command) => c
+  .option('--config-file <file>', 'YAML config of the model', 'configs/vitb_384.yaml')
+  .option('--weights <file>', 'checkpoint (.pth from CAT-Seg/detectron2, or .safetensors from ahs-seg); default MODEL.WEIGHTS')
+  .option('--dataset-root <dir>', 'datasets in detectron2 layout (default $DETECTRON2_DATASETS, else ./datasets)')
+  .option('--out <dir>', 'results folder (one sub-folder per benchmark)', 'out/eval')
+  .option('--limit <n>', 'only the first N images of each benchmark (a quick check, not a reportable number)', (v) => Number(v))
+  .option('--lenient', 'load a checkpoint whose keys do not all match (the differences are printed)')
+  .option('--no-resume', 'start over instead of resuming an interrupted evaluation')
+  .argument('[overrides...]', "KEY VALUE config overrides, after eval.sh's (TEST.SLIDING_WINDOW True, POOLING_SIZES [1,1])");
+
+evalOptions(program.command('eval')
+  .description('evaluate a checkpoint on benchmarks with the eval.sh protocol')
+  .option('--benchmarks <list>', 'comma-separated: ade150, ade847, pc59, pc459, voc20, voc20b, coco171 (default: the six)'))
+  .action(async (overrides: string[], opts) => (await import('./commands/eval.js')).evalCommand(opts, overrides));
+
+evalOptions(program.command('eval-suite')
+  .description('evaluate a checkpoint on all six open-vocabulary benchmarks (the original eval_enhanced.sh) and write the main table'))
+  .action(async (overrides: string[], opts) => (await import('./commands/eval.js')).evalCommand(opts, overrides, true));
+
 program
   .command('eval-masks')
   .description('score label-map PNGs already on disk against a benchmark\'s ground truth')

@@ -100,6 +100,10 @@ export function clipConfigFromShapes(shapes: Map<string, number[]>): ClipConfig 
   const visionPatchSize = conv[3]!;
   const grid = Math.round(Math.sqrt(need('visual.positional_embedding')[0]! - 1));
   const transformerWidth = need('ln_final.weight')[0]!;
+  // OpenAI's rule: one head per 64 channels (Hugging Face configs say it explicitly instead).
+  for (const [k, w] of [['visual.conv1.weight', visionWidth], ['ln_final.weight', transformerWidth]] as const) {
+    if (w % 64 !== 0) throw new AhsError('AHS_ERR_STATE_DICT', `CLIP width ${w} (from '${k}') is not a multiple of 64, so the head count cannot be inferred the way openai/CLIP does; give a config.json with num_attention_heads`);
+  }
   return {
     embedDim: need('text_projection')[1]!,
     imageResolution: visionPatchSize * grid,
