@@ -26,12 +26,15 @@ program
 
 program
   .command('segment')
-  .description('label every pixel of images with any list of class names (MaskCLIP zero-shot with CLIP weights alone)')
+  .description('label every pixel of images with any list of class names: a CAT-Seg/H-CLIP checkpoint (--weights), or MaskCLIP zero-shot with CLIP weights alone')
   .argument('<images...>', 'image files (PNG, JPEG, WebP, TIFF)')
   .option('--labels <names>', 'comma-separated class names, e.g. "sky, espresso cup, saucer"')
   .option('--classes <file>', 'JSON array of class names')
   .option('--benchmark <name>', "a benchmark's class list (ade150, ade847, pc59, pc459, voc20, voc20b, coco171)")
-  .option('--clip <name|path>', 'CLIP weights: a file, or a hub model name downloaded on first use', 'openai/clip-vit-base-patch16')
+  .option('--weights <file>', 'segmentation checkpoint (CAT-Seg model_base.pth, H-CLIP, or ahs-seg .safetensors)')
+  .option('--config-file <file>', 'config of the checkpoint (default configs/vitb_384.yaml)')
+  .option('--protocol <p>', 'with --weights: sliding (eval.sh) or whole')
+  .option('--clip <name|path>', 'without --weights: CLIP weights for MaskCLIP, a file or a hub model name downloaded on first use', 'openai/clip-vit-base-patch16')
   .option('--prompts <kind>', 'prompt templates: single, imagenet, imagenet_select, imagenet_select_clip', 'imagenet')
   .option('--short-side <px>', 'shorter image side fed to CLIP', (v) => Number(v), 448)
   .option('--out <dir>', 'output folder for <stem>.labels.png, .overlay.png and .json', 'out/segment')

@@ -125,3 +125,16 @@ test('an interrupted evaluation resumes to the same numbers as an uninterrupted 
   assert.deepEqual(resumed.results, full.results);
   model.dispose();
 });
+
+// Wrong here: `ahs-seg segment` cannot use a segmentation checkpoint, or writes incomplete output.
+test('ahs-seg segment with a CAT-Seg checkpoint writes labels for the given classes', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { readdirSync } = await import('node:fs');
+  const out = join(dir, 'seg');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'segment', join(repoRoot, 'assets/examples/rocket.jpg'),
+    '--config-file', configPath, '--weights', weights, '--protocol', 'whole', '--labels', 'rocket, sky, smoke, ground', '--out', out], { encoding: 'utf8', env: process.env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readdirSync(out).sort(), ['rocket.json', 'rocket.labels.png', 'rocket.overlay.png']);
+  const legend = JSON.parse(readFileSync(join(out, 'rocket.json'), 'utf8')) as { classes: { fraction: number }[] };
+  assert.ok(Math.abs(legend.classes.reduce((a, c) => a + c.fraction, 0) - 1) < 1e-9, 'fractions cover the image');
+});

@@ -5,7 +5,9 @@ import { AhsError } from '../../errors.js';
 import { readImage } from '../../data/image_io.js';
 import { loadClassNames } from '../../data/benchmarks.js';
 import { resolveClipWeights } from '../../engine/clip_weights.js';
-import { segmentImage } from '../../engine/segmenter.js';
+import { segmentImage, type Segmenter } from '../../engine/segmenter.js';
+import { evalConfig, loadEvalModel } from '../../engine/run_eval.js';
+import { CatSegPredictor } from '../../models/catseg/inference.js';
 import { writeSegmentation } from '../../engine/segmentation_files.js';
 import { loadClip } from '../../models/clip/weights.js';
 import { TextEmbedder } from '../../models/clip/text_embedder.js';
@@ -15,6 +17,9 @@ import { cacheRoot } from '../../models/clip/hub/cache_dir.js';
 import { join } from 'node:path';
 
 export interface SegmentOptions {
+  configFile?: string;
+  weights?: string;
+  protocol?: 'sliding' | 'whole';
   labels?: string;
   classes?: string;
   benchmark?: string;
@@ -48,10 +53,7 @@ export async function classNamesFrom(opts: Pick<SegmentOptions, "labels" | "clas
 
 export async function segment(images: string[], opts: SegmentOptions): Promise<void> {
   const classNames = await classNamesFrom(opts);
-  const weights = await resolveClipWeights(opts.clip);
-  const clip = loadClip(weights);
-  const text = new TextEmbedder(clip, { cacheDir: join(cacheRoot(), 'text-embeddings') });
-  const segmenter = new MaskClipSegmenter(clip, text, { prompts: opts.prompts, shortSide: opts.shortSide });
+  const { segmenter, dispose } = await makeSegmenter(opts);
   for (const path of images) {
     const t0 = Date.now();
     const image = await readImage(path);
@@ -60,5 +62,18 @@ export async function segment(images: string[], opts: SegmentOptions): Promise<v
     const top = seg.classNames.map((n, i) => [n, seg.fractions[i]!] as const).filter(([, f]) => f > 0).sort((a, b) => b[1] - a[1]).slice(0, 8);
     process.stdout.write(`${path} (${image.width}x${image.height}, ${((Date.now() - t0) / 1000).toFixed(2)} s): ${top.map(([n, f]) => `${n} ${(100 * f).toFixed(1)}%`).join(', ')}\n  -> ${files.labels}, ${files.overlay}, ${files.legend}\n`);
   }
-  clip.dispose();
+  dispose();
+}
+
+/** A CAT-Seg-family checkpoint when --weights is given, else MaskCLIP with CLIP weights alone. */
+async function makeSegmenter(opts: SegmentOptions): Promise<{ segmenter: Segmenter; dispose: () => void }> {
+  if (opts.weights) {
+    const cfg = evalConfig(opts.configFile ?? 'configs/vitb_384.yaml');
+    const model = loadEvalModel(cfg, opts.weights, { log: (l) => process.stderr.write(l + '\n') });
+    const protocol = opts.protocol ?? (cfg.TEST.SLIDING_WINDOW ? 'sliding' : 'whole');
+    return { segmenter: new CatSegPredictor(model, { protocol }), dispose: () => model.dispose() };
+  }
+  const clip = loadClip(await resolveClipWeights(opts.clip));
+  const text = new TextEmbedder(clip, { cacheDir: join(cacheRoot(), 'text-embeddings') });
+  return { segmenter: new MaskClipSegmenter(clip, text, { prompts: opts.prompts, shortSide: opts.shortSide }), dispose: () => clip.dispose() };
 }
