@@ -1,52 +1,107 @@
-// A dependency-free progress line on stderr: a redrawn bar with rate and ETA on a TTY, one line
-// per ~10% otherwise (CI logs). Used by the CLI, downloads and evaluations.
+// Progress on stderr for downloads (bytes, shown in MB) and evaluations (images): a redrawn bar
+// when the stream is a TTY (percentage, done/total, rate, ETA), otherwise one plain line per ~10%
+// so that logs stay short. Dependency-free.
 
-export interface ProgressLine {
-  update(done: number, total: number, note?: string): void;
-  done(note?: string): void;
+export interface DownloadProgress {
+  /** File name relative to the repository (e.g. `model.safetensors`). */
+  file: string;
+  /** Bytes on disk so far, including bytes kept from an earlier, interrupted run. */
+  received: number;
+  /** Expected total size in bytes, when known. */
+  total: number | undefined;
 }
 
-function fmtDuration(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
-  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
+export type ProgressCallback = (p: DownloadProgress) => void;
+
+export interface ProgressStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
 }
 
-/** `unit` names what is counted ('img', 'MB'); `scale` converts counts for display (bytes -> MB). */
-export function progressLine(label: string, opts: { unit?: string; scale?: number; stream?: NodeJS.WriteStream } = {}): ProgressLine {
+export interface ProgressOptions {
+  /** Where to draw; default process.stderr. */
+  stream?: ProgressStream;
+  /** Force bar (true) or line (false) mode; default `stream.isTTY`. */
+  tty?: boolean;
+  /** Clock in ms (tests); default Date.now. */
+  now?: () => number;
+  /** Minimum ms between two bar redraws; default 100. */
+  redrawMs?: number;
+  /** Line mode with an unknown total: one line per this many bytes; default 50 MB. */
+  unknownStepBytes?: number;
+  /** What is counted: default bytes shown as MB; e.g. { name: 'img', scale: 1, decimals: 0 }. */
+  unit?: { name: string; scale: number; decimals: number };
+}
+
+const MB = 1024 * 1024;
+
+function clock(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+interface FileState {
+  startAt: number;
+  startBytes: number;
+  lastDraw: number;
+  lastStep: number;
+  done: boolean;
+}
+
+/** Returns an `onProgress` callback that reports on stderr (or `opts.stream`). */
+export function createProgressReporter(opts: ProgressOptions = {}): ProgressCallback {
   const stream = opts.stream ?? process.stderr;
-  const tty = stream.isTTY === true;
-  const scale = opts.scale ?? 1;
-  const unit = opts.unit ?? '';
-  const start = Date.now();
-  let lastDecile = -1;
-  let lastDraw = 0;
-  const line = (done: number, total: number, note?: string): string => {
-    const el = (Date.now() - start) / 1000;
-    const rate = done / Math.max(el, 1e-3);
-    const eta = total > done && rate > 0 ? (total - done) / rate : 0;
-    const pct = total > 0 ? Math.floor((100 * done) / total) : 0;
-    const width = 24;
-    const fill = total > 0 ? Math.round((width * done) / total) : 0;
-    const bar = `[${'#'.repeat(fill)}${'.'.repeat(width - fill)}]`;
-    const d = (v: number) => (scale === 1 ? String(v) : (v / scale).toFixed(1));
-    return `${label} ${bar} ${pct}% ${d(done)}/${d(total)}${unit} ${(rate / scale).toFixed(2)}${unit}/s ETA ${fmtDuration(eta)}${note ? ' ' + note : ''}`;
-  };
-  return {
-    update(done, total, note) {
-      if (tty) {
-        const now = Date.now();
-        if (now - lastDraw < 100 && done < total) return;
-        lastDraw = now;
-        stream.write(`\r${line(done, total, note)}\x1b[K`);
-      } else {
-        const decile = total > 0 ? Math.floor((10 * done) / total) : 0;
-        if (decile !== lastDecile) { lastDecile = decile; stream.write(line(done, total, note) + '\n'); }
+  const tty = opts.tty ?? stream.isTTY === true;
+  const now = opts.now ?? Date.now;
+  const redrawMs = opts.redrawMs ?? 100;
+  const unknownStep = opts.unknownStepBytes ?? 50 * MB;
+  const states = new Map<string, FileState>();
+  const unit = opts.unit ?? { name: 'MB', scale: MB, decimals: 1 };
+  const mb = (n: number): string => (n / unit.scale).toFixed(unit.decimals);
+
+  return (p: DownloadProgress): void => {
+    const t = now();
+    let st = states.get(p.file);
+    if (st === undefined || (st.done && p.received < (p.total ?? Infinity))) {
+      st = { startAt: t, startBytes: p.received, lastDraw: -Infinity, lastStep: -1, done: false };
+      states.set(p.file, st);
+    }
+    if (st.done) return;
+    const total = p.total !== undefined && p.total > 0 ? p.total : undefined;
+    const finished = total !== undefined && p.received >= total;
+    const elapsed = (t - st.startAt) / 1000;
+    const rate = elapsed > 0 ? (p.received - st.startBytes) / elapsed : 0;
+    const frac = total !== undefined ? Math.min(1, p.received / total) : undefined;
+    const pct = frac !== undefined ? `${Math.floor(frac * 100)}%` : '';
+
+    if (tty) {
+      if (!finished && t - st.lastDraw < redrawMs) return;
+      st.lastDraw = t;
+      const size = total !== undefined ? `${mb(p.received)}/${mb(total)} ${unit.name}` : `${mb(p.received)} ${unit.name}`;
+      const speed = `${(rate / unit.scale).toFixed(unit.decimals === 0 ? 2 : 1)} ${unit.name}/s`;
+      const eta = total !== undefined && rate > 0 ? `ETA ${clock((total - p.received) / rate)}` : '';
+      let bar = '';
+      if (frac !== undefined) {
+        const width = 24;
+        const full = Math.round(frac * width);
+        bar = `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${pct.padStart(4)} `;
       }
-    },
-    done(note) {
-      const el = (Date.now() - start) / 1000;
-      stream.write(`${tty ? '\r' : ''}${label} done in ${fmtDuration(el)}${note ? ' ' + note : ''}${tty ? '\x1b[K' : ''}\n`);
-    },
+      let line = `${p.file} ${bar}${size}  ${speed}  ${eta}`.trimEnd();
+      const cols = stream.columns ?? 0;
+      if (cols > 10 && line.length >= cols) line = line.slice(0, cols - 1);
+      stream.write(`\r\x1b[2K${line}${finished ? '\n' : ''}`);
+    } else {
+      const step = frac !== undefined ? Math.floor(frac * 10) : Math.floor(p.received / unknownStep);
+      if (step === st.lastStep && !finished) return;
+      st.lastStep = step;
+      const size = total !== undefined ? `${mb(p.received)}/${mb(total)} ${unit.name}` : `${mb(p.received)} ${unit.name}`;
+      stream.write(`${p.file}: ${pct ? `${pct} ` : ''}(${size}, ${(rate / unit.scale).toFixed(unit.decimals === 0 ? 2 : 1)} ${unit.name}/s)\n`);
+    }
+    if (finished) st.done = true;
   };
 }

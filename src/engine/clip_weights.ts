@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureModelFiles } from '../models/clip/hub/download.js';
-import { createProgressReporter } from '../models/clip/hub/progress.js';
+import { createProgressReporter } from '../progress.js';
 
 /** A weight file for `nameOrPath`: the path itself when it exists, else the hub model's
  * model.safetensors (downloaded on first use into the cache; see models/clip/hub). */

@@ -1,7 +1,7 @@
 // `ahs-seg eval` and `ahs-seg eval-suite`.
 import { MAIN_TABLE_BENCHMARKS } from '../../data/benchmarks.js';
 import { runEval } from '../../engine/run_eval.js';
-import { progressLine, type ProgressLine } from '../../progress.js';
+import { createProgressReporter } from '../../progress.js';
 
 export interface EvalCliOptions {
   configFile: string;
@@ -16,16 +16,11 @@ export interface EvalCliOptions {
 
 export async function evalCommand(opts: EvalCliOptions, overrides: string[], suite = false): Promise<void> {
   const benchmarks = suite || !opts.benchmarks ? [...MAIN_TABLE_BENCHMARKS] : opts.benchmarks.split(',').map((s) => s.trim()).filter(Boolean);
-  const bars = new Map<string, ProgressLine>();
+  const report = createProgressReporter({ unit: { name: 'img', scale: 1, decimals: 0 } });
   const { table } = await runEval({
     configFile: opts.configFile, weights: opts.weights, benchmarks, datasetRoot: opts.datasetRoot, outDir: opts.out,
     overrides, resume: opts.resume, limit: opts.limit, lenient: opts.lenient,
-    onProgress: (b, d, n) => {
-      let bar = bars.get(b);
-      if (!bar) bars.set(b, (bar = progressLine(b, { unit: ' img' })));
-      bar.update(d, n);
-      if (d === n) bar.done();
-    },
+    onProgress: (b, d, n) => report({ file: b, received: d, total: n }),
     log: (l) => process.stderr.write(l + '\n'),
   });
   process.stdout.write(`results: ${opts.out}/<benchmark>/{results.json,per_class.csv,results.md}; table: ${table}\n`);

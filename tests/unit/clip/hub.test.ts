@@ -13,7 +13,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { AhsError, type ErrorCode } from '../../../src/errors.js';
 import { cacheRoot, cachedFilePath, repoCacheDir } from '../../../src/models/clip/hub/cache_dir.js';
 import { ensureModelFiles, hubFileUrl, normalizeEtag } from '../../../src/models/clip/hub/download.js';
-import type { DownloadProgress } from '../../../src/models/clip/hub/progress.js';
+import type { DownloadProgress } from '../../../src/progress.js';
 import { HUB_MODELS, knownModelNames, resolveHubModel } from '../../../src/models/clip/hub/registry.js';
 
 const REPO = 'openai/clip-vit-base-patch16';

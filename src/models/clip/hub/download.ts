@@ -15,7 +15,7 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/prom
 import path from 'node:path';
 import { AhsError } from '../../../errors.js';
 import { cacheRoot, cachedFilePath, repoCacheDir } from './cache_dir.js';
-import type { ProgressCallback } from './progress.js';
+import type { ProgressCallback } from '../../../progress.js';
 import { resolveHubModel } from './registry.js';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createProgressReporter } from '../../../src/models/clip/hub/progress.js';
+import { createProgressReporter } from '../../src/progress.js';
 
 const MB = 1024 * 1024;
 
@@ -67,5 +67,16 @@ describe('hub download progress', () => {
     for (let r = 0; r <= 3 * MB; r += MB / 2) report({ file: 'f', received: r, total: undefined });
     assert.equal(out.length, 4);
     assert.ok(!out.some((l) => l.includes('%')));
+  });
+
+  // Wrong here: evaluation progress would be shown in MB instead of images.
+  it('counts images with an image unit', () => {
+    const { out, stream } = fakeStream(false);
+    let t = 0;
+    const report = createProgressReporter({ stream, now: () => t, unit: { name: 'img', scale: 1, decimals: 0 } });
+    report({ file: 'ade150', received: 0, total: 4 });
+    t = 2000;
+    report({ file: 'ade150', received: 4, total: 4 });
+    assert.match(out.at(-1)!, /^ade150: 100% \(4\/4 img, 2\.00 img\/s\)\n$/);
   });
 });
