@@ -2,7 +2,7 @@
 import { AhsError, fmtShape } from '../errors.js';
 import { DTYPE_CODE, ITEMSIZE, type DType, type Device } from './dtype.js';
 import { native } from './native.js';
-import { defaultDType } from './op_support.js';
+import { checkDevice, defaultDType } from './op_support.js';
 import { Tensor } from './tensor.js';
 
 type Nested = number | boolean | Nested[];
@@ -57,7 +57,7 @@ export function tensor(values: Nested | ArrayBufferView, opts: { shape?: number[
   if (numel * ITEMSIZE[dtype] !== data.byteLength) {
     throw new AhsError('AHS_ERR_SHAPE', `tensor(): ${data.byteLength / ITEMSIZE[dtype]} values do not fill shape ${fmtShape(shape)}`);
   }
-  return new Tensor(native().fromBuffer(data, DTYPE_CODE[dtype], shape, opts.device));
+  return new Tensor(native().fromBuffer(data, DTYPE_CODE[dtype], shape, checkDevice(opts.device)));
 }
 
 /** A tensor over raw little-endian bytes (any dtype, f16 and bf16 included). */
@@ -67,7 +67,7 @@ export function fromBytes(bytes: ArrayBufferView, dtype: DType, shape: number[],
     throw new AhsError('AHS_ERR_SHAPE', `fromBytes(): ${bytes.byteLength} bytes do not hold ${dtype}${fmtShape(shape)} (${numel * ITEMSIZE[dtype]} bytes)`);
   }
   const u8 = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return new Tensor(native().fromBuffer(u8, DTYPE_CODE[dtype], shape, device));
+  return new Tensor(native().fromBuffer(u8, DTYPE_CODE[dtype], shape, checkDevice(device)));
 }
 
 /** A 0-d tensor. */

@@ -1,6 +1,7 @@
 // Hand-written ops whose argument handling a table row cannot express.
 import { AhsError, fmtShape } from '../errors.js';
 import { aten } from './ops.js';
+import { checkDevice } from './op_support.js';
 import { Tensor } from './tensor.js';
 import type { DType, Device } from './dtype.js';
 
@@ -43,7 +44,7 @@ export function quickGelu(x: Tensor): Tensor {
 
 /** Moves (or converts) a tensor: device and optionally dtype. */
 export function to(x: Tensor, device: Device, dtype?: DType): Tensor {
-  return aten('aten::to', 'device').t([x, device, dtype ?? x.dtype]);
+  return aten('aten::to', 'device').t([x, checkDevice(device), dtype ?? x.dtype]);
 }
 
 /** Squeezes every size-1 dim. */

@@ -13,3 +13,4 @@ export { pickOpenBlasCoreType } from './native.js';
 import './methods.js';
 export { timeMs, matmulGflops } from './throughput.js';
 export { countFlops } from './flops.js';
+export { checkDevice } from './op_support.js';

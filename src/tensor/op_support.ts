@@ -1,6 +1,7 @@
 // Small helpers that generated op wrappers call.
 import { AhsError } from '../errors.js';
 import type { DType } from './dtype.js';
+import { native } from './native.js';
 
 export type Reduction = 'none' | 'mean' | 'sum';
 
@@ -19,4 +20,22 @@ export function defaultDType(): DType {
 }
 export function setDefaultDType(d: DType): void {
   defaultFloat = d;
+}
+
+let cudaCount: number | undefined;
+/**
+ * Validates a device string before it reaches libtorch, so that asking a CPU-only build for CUDA
+ * gives a clear error instead of a dispatcher message. Returns it unchanged (undefined = default).
+ */
+export function checkDevice(device: string | undefined): string | undefined {
+  if (device === undefined || device === 'cpu') return device;
+  const m = /^cuda(?::(\d+))?$/.exec(device);
+  if (!m) throw new AhsError('AHS_ERR_DEVICE', `unknown device '${device}': use 'cpu', 'cuda' or 'cuda:N'`);
+  cudaCount ??= native().info().cudaDeviceCount;
+  if (cudaCount === 0) {
+    throw new AhsError('AHS_ERR_DEVICE', `device '${device}' requested, but no CUDA device is available to this ahs-seg build (the addon links a CPU-only libtorch, or no GPU is visible); rebuild with LIBTORCH pointing at a CUDA build of libtorch`);
+  }
+  const idx = Number(m[1] ?? 0);
+  if (idx >= cudaCount) throw new AhsError('AHS_ERR_DEVICE', `device '${device}' requested, but only ${cudaCount} CUDA device(s) are visible`);
+  return device;
 }

@@ -2,7 +2,7 @@
 import { aten } from './ops.js';
 import { Tensor } from './tensor.js';
 import type { DType, Device } from './dtype.js';
-import { defaultDType, reductionCode, type Reduction } from './op_support.js';
+import { checkDevice, defaultDType, reductionCode, type Reduction } from './op_support.js';
 
 const _add_Tensor = aten('aten::add', 'Tensor');
 const _add_Scalar = aten('aten::add', 'Scalar');
@@ -765,47 +765,47 @@ export function crossEntropy(input: Tensor, target: Tensor, weight?: Tensor | nu
 
 /** zeros */
 export function zeros(shape: number[], dtype?: DType, device?: Device): Tensor {
-  return _zeros.call([shape, dtype ?? defaultDType(), undefined, device]) as Tensor;
+  return _zeros.call([shape, dtype ?? defaultDType(), undefined, checkDevice(device)]) as Tensor;
 }
 
 /** ones */
 export function ones(shape: number[], dtype?: DType, device?: Device): Tensor {
-  return _ones.call([shape, dtype ?? defaultDType(), undefined, device]) as Tensor;
+  return _ones.call([shape, dtype ?? defaultDType(), undefined, checkDevice(device)]) as Tensor;
 }
 
 /** uninitialised */
 export function empty(shape: number[], dtype?: DType, device?: Device): Tensor {
-  return _empty_memory_format.call([shape, dtype ?? defaultDType(), undefined, device]) as Tensor;
+  return _empty_memory_format.call([shape, dtype ?? defaultDType(), undefined, checkDevice(device)]) as Tensor;
 }
 
 /** filled with value */
 export function full(shape: number[], value: number, dtype?: DType, device?: Device): Tensor {
-  return _full.call([shape, value, dtype ?? defaultDType(), undefined, device]) as Tensor;
+  return _full.call([shape, value, dtype ?? defaultDType(), undefined, checkDevice(device)]) as Tensor;
 }
 
 /** [start, end) by step (int64 for integer arguments) */
 export function arange(start: number, end: number, step?: number, dtype?: DType, device?: Device): Tensor {
-  return _arange_start_step.call([start, end, step, dtype, undefined, device]) as Tensor;
+  return _arange_start_step.call([start, end, step, dtype, undefined, checkDevice(device)]) as Tensor;
 }
 
 /** identity matrix */
 export function eye(n: number, dtype?: DType, device?: Device): Tensor {
-  return _eye.call([n, dtype ?? defaultDType(), undefined, device]) as Tensor;
+  return _eye.call([n, dtype ?? defaultDType(), undefined, checkDevice(device)]) as Tensor;
 }
 
 /** standard normal samples */
 export function randn(shape: number[], dtype?: DType, device?: Device): Tensor {
-  return _randn.call([shape, dtype ?? defaultDType(), undefined, device]) as Tensor;
+  return _randn.call([shape, dtype ?? defaultDType(), undefined, checkDevice(device)]) as Tensor;
 }
 
 /** uniform [0, 1) samples */
 export function rand(shape: number[], dtype?: DType, device?: Device): Tensor {
-  return _rand.call([shape, dtype ?? defaultDType(), undefined, device]) as Tensor;
+  return _rand.call([shape, dtype ?? defaultDType(), undefined, checkDevice(device)]) as Tensor;
 }
 
 /** integers in [low, high) */
 export function randint(low: number, high: number, shape: number[], dtype?: DType, device?: Device): Tensor {
-  return _randint_low.call([low, high, shape, dtype ?? "int64", undefined, device]) as Tensor;
+  return _randint_low.call([low, high, shape, dtype ?? "int64", undefined, checkDevice(device)]) as Tensor;
 }
 
 /** zeros of the same shape, dtype and device */

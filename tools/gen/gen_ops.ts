@@ -35,7 +35,7 @@ function gen(): string {
     "import { aten } from './ops.js';",
     "import { Tensor } from './tensor.js';",
     "import type { DType, Device } from './dtype.js';",
-    "import { defaultDType, reductionCode, type Reduction } from './op_support.js';",
+    "import { checkDevice, defaultDType, reductionCode, type Reduction } from './op_support.js';",
     '',
     ...[...consts].map(([v, q]) => { const [n, o] = splitOp(q); return `const ${v} = aten('${n}', '${o}');`; }),
     '',
