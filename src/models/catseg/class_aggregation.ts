@@ -64,11 +64,14 @@ export class ClassTransformerLayer extends Module {
       check(guidance.rank === 3 && guidance.size(0) === B && guidance.size(1) === T, 'AHS_ERR_SHAPE',
         () => `ClassTransformerLayer: guidance must be (${B}, ${T}, Cg), got ${fmtShape(guidance.shape)}`);
     }
+    // Each stage runs in its own scope and frees its input as soon as it is consumed: at ADE-150
+    // with five views every (B, C, T, H, W) tensor is ~220 MB, and holding them all until the end
+    // of the layer made it the pipeline's peak.
     return tidy(() => {
-      const xp0 = this.pool(x.permute([0, 2, 1, 3, 4]).reshape([B * T, C, H, W])); // (B T, C, Hp, Wp)
-      const Hp = xp0.size(2), Wp = xp0.size(3);
+      let xp = tidy(() => this.pool(x.permute([0, 2, 1, 3, 4]).reshape([B * T, C, H, W]))); // (B T, C, Hp, Wp)
+      const Hp = xp.size(2), Wp = xp.size(3);
       const P = Hp * Wp;
-      let xp = xp0.view([B, T, C, Hp, Wp]).permute([0, 3, 4, 1, 2]).reshape([B * P, T, C]); // (B Hp Wp, T, C)
+      xp = this.consume(xp, (t) => t.view([B, T, C, Hp, Wp]).permute([0, 3, 4, 1, 2]).reshape([B * P, T, C])); // (B Hp Wp, T, C)
       // The reference appends pad_len - T copies of padding_tokens (and padding_guidance) to every
       // pixel's class sequence. All copies are the same vector, so they enter the attention as one
       // key/value counted pad times (exact up to float rounding), and their own outputs, which the
@@ -91,10 +94,20 @@ export class ClassTransformerLayer extends Module {
           }));
         }
       }
+      xp.dispose();
       xp = blocks.length === 1 ? blocks[0]! : cat(blocks, 0); // (B Hp Wp, T, C)
-      const maps = xp.view([B, Hp, Wp, T, C]).permute([0, 3, 4, 1, 2]).reshape([B * T, C, Hp, Wp]); // (B T, C, Hp, Wp)
-      const up = interpolate(maps, { size: [H, W], mode: 'bilinear', alignCorners: true }); // (B T, C, H, W)
-      return x.add(up.view([B, T, C, H, W]).permute([0, 2, 1, 3, 4])); // (B, C, T, H, W)
+      if (blocks.length > 1) for (const blk of blocks) blk.dispose();
+      let maps = this.consume(xp, (t) => t.view([B, Hp, Wp, T, C]).permute([0, 3, 4, 1, 2]).reshape([B * T, C, Hp, Wp])); // (B T, C, Hp, Wp)
+      // Bilinear with align_corners=True to the same size is the identity (pooling 1x1 at test).
+      if (Hp !== H || Wp !== W) maps = this.consume(maps, (t) => interpolate(t, { size: [H, W], mode: 'bilinear', alignCorners: true })); // (B T, C, H, W)
+      return x.add(maps.view([B, T, C, H, W]).permute([0, 2, 1, 3, 4])); // (B, C, T, H, W)
     });
+  }
+
+  /** fn(t) in its own scope, then frees t: only the result stays alive. */
+  private consume(t: Tensor, fn: (t: Tensor) => Tensor): Tensor {
+    const out = tidy(() => fn(t));
+    t.dispose();
+    return out;
   }
 }
