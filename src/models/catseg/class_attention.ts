@@ -2,7 +2,7 @@
 // FullAttention). q and k read the normalised tokens concatenated with the text guidance, v the
 // tokens only; no output projection.
 import { AhsError, check, fmtShape } from '../../errors.js';
-import { Linear, Module } from '../../nn/index.js';
+import { Linear, Module, fusedLinear } from '../../nn/index.js';
 import { cat, tidy, type Tensor } from '../../tensor/index.js';
 import { concatGuidance } from './guidance_concat.js';
 
@@ -100,8 +100,9 @@ export class AttentionLayer extends Module {
       const [N, L, C] = x.shape as [number, number, number];
       const nH = this.numHeads;
       const xg = guidance ? concatGuidance(x, guidance) : x; // (N, L, C + Cg)
-      const q = this.q.forward(xg).view([N, L, nH, -1]); // (N, L, H, D)
-      const k = this.k.forward(xg).view([N, L, nH, -1]);
+      const [qf, kf] = fusedLinear([this.q, this.k], xg) as [Tensor, Tensor]; // one GEMM for q and k
+      const q = qf.view([N, L, nH, -1]); // (N, L, H, D)
+      const k = kf.view([N, L, nH, -1]);
       const v = this.v.forward(x).view([N, L, nH, -1]);
       let extra: RepeatedKV | undefined;
       if (pad && pad.count > 0) {

@@ -5,7 +5,7 @@
 // `attn_mask` (it is in the checkpoints), absent (not registered) on the unshifted block.
 // The guidance is rolled and partitioned once per image and concatenated to each class's windows.
 import { AhsError, check, fmtShape } from '../../errors.js';
-import { GELU, LayerNorm, Linear, Module } from '../../nn/index.js';
+import { GELU, LayerNorm, Linear, Module, fusedLinear } from '../../nn/index.js';
 import { tensor, tidy, type Tensor } from '../../tensor/index.js';
 import { concatGuidance } from './guidance_concat.js';
 
@@ -94,8 +94,9 @@ export class WindowAttention extends Module {
         xg = concatGuidance(xw.view([B, T, nW * N, this.dim]), gw.view([B, 1, nW * N, -1])); // (B, T, nW N, C + Cg)
       }
       const heads = (t: Tensor) => t.reshape([Bw, N, nH, -1]).permute([0, 2, 1, 3]); // (Bw, nH, N, hd)
-      const q = heads(this.q.forward(xg)).mul(this.scale);
-      const k = heads(this.k.forward(xg));
+      const [qf, kf] = fusedLinear([this.q, this.k], xg) as [Tensor, Tensor]; // one GEMM for q and k
+      const q = heads(qf).mul(this.scale);
+      const k = heads(kf);
       const v = heads(this.v.forward(xw));
       let attn = q.matmul(k.transpose(-2, -1)); // (Bw, nH, N, N)
       if (mask) {
