@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { AhsError } from '../../../src/errors.js';
 import { cayley, mulBlockDiagLeft, mulBlockDiagRight } from '../../../src/models/clip/finetune/cayley.js';
 import { OftRelation, oftStateDictFromHclip, relationGenerators } from '../../../src/models/clip/finetune/oft_relation.js';
-import { eye, linalgInv, noGrad, tensor, tidy, zeros, type Tensor } from '../../../src/tensor/index.js';
+import { eye, linalgInv, noGrad, tensor, zeros, type Tensor } from '../../../src/tensor/index.js';
 import { assertClose, jsRandom, noLeak } from '../../helpers/assert_close.js';
 import { constant, gradcheck, leaf } from '../../helpers/gradcheck.js';
 
