@@ -63,6 +63,18 @@ describe('CAT-Seg end-to-end sliding-window inference (e2e_sliding)', { skip }, 
     assert.ok(d <= tol, `view_logits: max|diff| ${d} > ${tol}`);
   })));
 
+  // Wrong here: the views are cut, resized or CLIP-normalised differently (mean/std, order), or
+  // the dense forward differs: the CLIP features of all five views are compared.
+  test('dense CLIP features of the five views', () => tidy(() => noGrad(() => {
+    const img = io.get('image_u8')!.float().unsqueeze(0);
+    const S = 384;
+    const big = interpolate(img, { size: [640, 640], mode: 'bilinear', alignCorners: false });
+    const crops = [0, 256].flatMap((y) => [0, 256].map((x) => big.narrow(2, y, S).narrow(3, x, S)));
+    const views = clipNormalize(cat([...crops, interpolate(img, { size: [S, S], mode: 'bilinear', alignCorners: false })], 0));
+    const d = maxAbsDiff(model.clip.visual.dense(views, { residual: 'cls' }).tokens, io.get('clip_dense_features_views')!);
+    assert.ok(d <= tol, `clip_dense_features_views: max|diff| ${d} > ${tol}`);
+  })));
+
   // Wrong here: sigmoid/upsampling order, the fold and its overlap division, or the final resize.
   test('probabilities at the image size', () => tidy(() => {
     const want = io.get('sem_seg_probs')!; // (T, H, W)

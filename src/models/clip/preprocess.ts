@@ -3,7 +3,7 @@ import { AhsError, fmtShape } from '../../errors.js';
 import { interpolate, tensor, tidy, type Tensor } from '../../tensor/index.js';
 
 export const CLIP_PIXEL_MEAN = [122.7709383, 116.7460125, 104.09373615] as const;
-export const CLIP_PIXEL_STD = [68.5005327, 66.6321579, 70.303163] as const;
+export const CLIP_PIXEL_STD = [68.5005327, 66.6321579, 70.323163] as const;
 
 /** (x - mean) / std per channel for [B, 3, H, W] float images on the 0..255 scale. */
 export function clipNormalize(images: Tensor, mean: readonly number[] = CLIP_PIXEL_MEAN, std: readonly number[] = CLIP_PIXEL_STD): Tensor {
