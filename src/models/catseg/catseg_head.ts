@@ -53,30 +53,42 @@ export class CatSegHead extends Module {
 
   /** res4 = upsample1(tap 0), res5 = upsample2(tap 1): [(B, D0, 2H, 2W), (B, D1, 4H, 4W)]. */
   decoderGuidance(taps: [Tensor, Tensor], layout: TokenLayout = 'BLC'): [Tensor, Tensor] {
-    const grid = this.opts.aggregator.featureResolution;
-    return tidy(() => [
-      this.upsample1.forward(tokensToGrid(taps[0], grid, layout)),
-      this.upsample2.forward(tokensToGrid(taps[1], grid, layout)),
-    ]);
+    return decoderGuidance(this, taps, this.opts.aggregator.featureResolution, layout);
   }
 
   /** CATSeg.forward up to the logits: (B, T, 4H, 4W) (traces add res4_upsampled / res5_upsampled). */
   forward(inputs: CatSegHeadInputs, opts: AggregatorForwardOptions = {}): Tensor {
-    const { denseFeatures: dense, textEmbeds } = inputs;
-    const grid = this.opts.aggregator.featureResolution;
-    check(dense.rank === 3, 'AHS_ERR_SHAPE', () => `CatSegHead: dense features must be (B, 1 + H W, C), got ${fmtShape(dense.shape)}`);
-    const B = dense.size(0);
-    return tidy(() => {
-      const res3 = tokensToGrid(dense, grid, 'BLC'); // (B, C, H, W)
-      const [res4, res5] = this.decoderGuidance(inputs.taps, inputs.tapLayout ?? 'BLC');
-      opts.trace?.('res4_upsampled', res4);
-      opts.trace?.('res5_upsampled', res5);
-      check(textEmbeds.rank === 3 || (textEmbeds.rank === 4 && textEmbeds.size(0) === B), 'AHS_ERR_SHAPE',
-        () => `CatSegHead: text embeddings must be (T, P, C) or (${B}, T, P, C), got ${fmtShape(textEmbeds.shape)}`);
-      const text = textEmbeds.rank === 3 ? textEmbeds.unsqueeze(0).expand([B, -1, -1, -1]) : textEmbeds; // (B, T, P, C)
-      return this.transformer.forward(res3, text, res3, [res4, res5], opts);
-    });
+    return headForward(this, inputs, opts);
   }
+}
+
+/** The trainable parts outside CLIP, wherever they are registered (CatSegHead, CATSeg). */
+export interface HeadParts { transformer: Aggregator; upsample1: ConvTranspose2d; upsample2: ConvTranspose2d }
+
+function decoderGuidance(parts: HeadParts, taps: [Tensor, Tensor], grid: [number, number], layout: TokenLayout): [Tensor, Tensor] {
+  return tidy(() => [
+    parts.upsample1.forward(tokensToGrid(taps[0], grid, layout)),
+    parts.upsample2.forward(tokensToGrid(taps[1], grid, layout)),
+  ]);
+}
+
+/** Dense CLIP tokens + tapped blocks + class embeddings -> logits (B, T, 4H, 4W): the part of
+ * CATSeg.forward after CLIP, shared by CatSegHead and the whole CATSeg model. */
+export function headForward(parts: HeadParts, inputs: CatSegHeadInputs, opts: AggregatorForwardOptions = {}): Tensor {
+  const { denseFeatures: dense, textEmbeds } = inputs;
+  const grid = parts.transformer.opts.featureResolution;
+  check(dense.rank === 3, 'AHS_ERR_SHAPE', () => `CAT-Seg head: dense features must be (B, 1 + H W, C), got ${fmtShape(dense.shape)}`);
+  const B = dense.size(0);
+  return tidy(() => {
+    const res3 = tokensToGrid(dense, grid, 'BLC'); // (B, C, H, W)
+    const [res4, res5] = decoderGuidance(parts, inputs.taps, grid, inputs.tapLayout ?? 'BLC');
+    opts.trace?.('res4_upsampled', res4);
+    opts.trace?.('res5_upsampled', res5);
+    check(textEmbeds.rank === 3 || (textEmbeds.rank === 4 && textEmbeds.size(0) === B), 'AHS_ERR_SHAPE',
+      () => `CAT-Seg head: text embeddings must be (T, P, C) or (${B}, T, P, C), got ${fmtShape(textEmbeds.shape)}`);
+    const text = textEmbeds.rank === 3 ? textEmbeds.unsqueeze(0).expand([B, -1, -1, -1]) : textEmbeds; // (B, T, P, C)
+    return parts.transformer.forward(res3, text, res3, [res4, res5], opts);
+  });
 }
 
 /** get_text_embeds' normalisation: e / ||e|| (no eps), shaped (T, P, C) ((T, C) gets P = 1). */

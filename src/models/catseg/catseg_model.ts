@@ -12,8 +12,8 @@ import type { OftRelation } from '../clip/finetune/oft_relation.js';
 import { clipNormalize } from '../clip/preprocess.js';
 import { TextEmbedder } from '../clip/text_embedder.js';
 import { Aggregator, type AggregatorForwardOptions, type AggregatorOptions } from './aggregator.js';
-import { Namespace } from './catseg_head.js';
-import { guidanceUpsampler, tokensToGrid } from './guidance_upsampler.js';
+import { headForward, Namespace } from './catseg_head.js';
+import { guidanceUpsampler } from './guidance_upsampler.js';
 import { catSegLoss, type CatSegLossMode } from './loss.js';
 import type { LoadReport } from '../../nn/module.js';
 
@@ -39,6 +39,10 @@ export interface CatSegOptions {
 export class CATSeg extends Module {
   readonly clip: CLIP;
   readonly aggregator: Aggregator;
+  /** The aggregator under its checkpoint name (HeadParts). */
+  get transformer(): Aggregator {
+    return this.aggregator;
+  }
   readonly upsample1: ConvTranspose2d;
   readonly upsample2: ConvTranspose2d;
   readonly oft: OftRelation | null;
@@ -98,13 +102,10 @@ export class CATSeg extends Module {
     check(clipImages.rank === 4 && clipImages.size(2) === S && clipImages.size(3) === S, 'AHS_ERR_SHAPE',
       () => `CATSeg: CLIP views must be [B, 3, ${S}, ${S}], got ${fmtShape(clipImages.shape)}`);
     return tidy(() => {
-      const { tokens, taps, grid } = this.clip.visual.dense(clipImages, { residual: 'cls', taps: this.opts.taps });
-      const res3 = tokensToGrid(tokens, grid, 'BLC'); // (B, D, g, g)
-      const res4 = this.upsample1.forward(tokensToGrid(taps.get(this.opts.taps[0])!, grid, 'BLC')); // (B, D0, 2g, 2g)
-      const res5 = this.upsample2.forward(tokensToGrid(taps.get(this.opts.taps[1])!, grid, 'BLC')); // (B, D1, 4g, 4g)
-      const B = clipImages.size(0);
-      const txt = text.unsqueeze(0).expand([B, -1, -1, -1]); // (B, T, P, D)
-      return this.aggregator.forward(res3, txt, res3, [res4, res5], { classChunk: this.training ? undefined : this.opts.classChunk, ...fwd });
+      const { tokens, taps } = this.clip.visual.dense(clipImages, { residual: 'cls', taps: this.opts.taps });
+      const [a, b] = this.opts.taps;
+      return headForward(this, { denseFeatures: tokens, taps: [taps.get(a)!, taps.get(b)!], textEmbeds: text },
+        { classChunk: this.training ? undefined : this.opts.classChunk, ...fwd });
     });
   }
 
