@@ -1,9 +1,8 @@
 // Grad-mode scopes. libtorch's grad mode is thread-local and the engine runs ops on the JS thread.
 import { native } from './native.js';
 
-/** Runs `fn` with autograd recording off (inference, optimizer steps, initialisation). */
-export function noGrad<T>(fn: () => T): T {
-  const prev = native().setGradEnabled(false);
+function withGradMode<T>(on: boolean, fn: () => T): T {
+  const prev = native().setGradEnabled(on);
   try {
     return fn();
   } finally {
@@ -11,14 +10,14 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Runs `fn` with autograd recording off (inference, optimizer steps, initialisation). */
+export function noGrad<T>(fn: () => T): T {
+  return withGradMode(false, fn);
+}
+
 /** Runs `fn` with autograd recording on, even inside noGrad. */
 export function enableGrad<T>(fn: () => T): T {
-  const prev = native().setGradEnabled(true);
-  try {
-    return fn();
-  } finally {
-    native().setGradEnabled(prev);
-  }
+  return withGradMode(true, fn);
 }
 
 export function isGradEnabled(): boolean {
