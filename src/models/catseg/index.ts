@@ -1,6 +1,6 @@
 // CAT-Seg's cost-aggregation head (cvlab-kaist/CAT-Seg), module by module.
 export { l2Normalize, correlation, embedCost, classCostMax, selectTopClasses, gatherClasses, scatterClassLogits } from './cost_volume.js';
-export { WindowAttention, SwinTransformerBlock, Mlp, windowPartition, windowReverse, shiftedWindowMask, type SwinBlockOptions } from './swin_block.js';
+export { WindowAttention, SwinTransformerBlock, Mlp, windowOrder, shiftedWindowMask, type SwinBlockOptions } from './swin_block.js';
 export { SwinTransformerBlockWrapper, type SpatialAggregationOptions } from './spatial_aggregation.js';
 export { AttentionLayer, linearAttention, fullAttention, type AttentionType } from './class_attention.js';
 export { ClassTransformerLayer, type ClassAggregationOptions } from './class_aggregation.js';

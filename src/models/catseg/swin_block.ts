@@ -9,20 +9,6 @@ import { GELU, LayerNorm, Linear, Module, fusedLinear } from '../../nn/index.js'
 import { tensor, tidy, type Tensor } from '../../tensor/index.js';
 import { concatGuidance } from './guidance_concat.js';
 
-/** (B, H, W, C) -> (B * nW, ws*ws, C), windows in row-major order per image. */
-export function windowPartition(x: Tensor, ws: number): Tensor {
-  const [B, H, W, C] = x.shape as [number, number, number, number];
-  check(H % ws === 0 && W % ws === 0, 'AHS_ERR_SHAPE', () => `windowPartition: ${H}x${W} is not a multiple of the window ${ws}`);
-  return tidy(() => x.view([B, H / ws, ws, W / ws, ws, C]).permute([0, 1, 3, 2, 4, 5]).reshape([-1, ws * ws, C]));
-}
-
-/** (B * nW, ws*ws, C) -> (B, H, W, C). */
-export function windowReverse(windows: Tensor, ws: number, H: number, W: number): Tensor {
-  const C = windows.size(-1);
-  const B = windows.size(0) / ((H / ws) * (W / ws));
-  return tidy(() => windows.view([B, H / ws, W / ws, ws, ws, C]).permute([0, 1, 3, 2, 4, 5]).reshape([B, H, W, C]));
-}
-
 /**
  * The shifted-window mask: tokens from different regions of the rolled image may not attend to
  * each other (-100), as SwinTransformerBlock.__init__ builds it. Returns [nW, ws*ws, ws*ws].
@@ -148,6 +134,8 @@ export class SwinTransformerBlock extends Module {
   readonly inputResolution: [number, number];
   readonly windowSize: number;
   readonly shiftSize: number;
+  private readonly windowPerm: Tensor;
+  private readonly windowInv: Tensor;
 
   constructor(o: SwinBlockOptions) {
     super();
@@ -167,6 +155,10 @@ export class SwinTransformerBlock extends Module {
     this.mlp = this.child('mlp', new Mlp(o.dim, Math.floor(o.dim * (o.mlpRatio ?? 4))));
     const [H, W] = o.inputResolution;
     this.attn_mask = this.buffer('attn_mask', shift > 0 ? shiftedWindowMask(H, W, ws, shift) : null);
+    // Not in checkpoints (non-persistent): derived from the sizes.
+    const [perm, inv] = windowOrder(H, W, ws, shift);
+    this.windowPerm = this.buffer('window_perm', perm, false);
+    this.windowInv = this.buffer('window_inv', inv, false);
   }
 
   /**
@@ -178,23 +170,45 @@ export class SwinTransformerBlock extends Module {
     const [BT, L, C] = x.shape as [number, number, number];
     check(x.rank === 3 && L === H * W && C === this.dim, 'AHS_ERR_SHAPE',
       () => `SwinTransformerBlock: x must be (B*T, ${H * W}, ${this.dim}), got ${fmtShape(x.shape)}`);
-    const ws = this.windowSize, s = this.shiftSize;
+    const ws = this.windowSize;
+    const [perm, inv] = [this.windowPerm, this.windowInv];
     return tidy(() => {
-      const roll = (t: Tensor, by: number) => (s > 0 ? t.roll([by, by], [1, 2]) : t);
-      const h = windowPartition(roll(this.norm1.forward(x).view([BT, H, W, C]), -s), ws); // (B T nW, ws*ws, C)
+      // roll(-shift) + window partition as one gather along the token dim, and its inverse after
+      // attention: one copy each way instead of two.
+      const toWindows = (t: Tensor, n: number) => t.indexSelect(1, perm).view([n * (L / (ws * ws)), ws * ws, -1]); // (n nW, ws*ws, C)
+      const h = toWindows(this.norm1.forward(x), BT); // (B T nW, ws*ws, C)
       let g: { windows: Tensor; classes: number; windowsPerImage: number } | undefined;
       if (guidance) {
         const B = guidance.size(0);
         check(guidance.rank === 3 && guidance.size(1) === L && BT % B === 0, 'AHS_ERR_SHAPE',
           () => `SwinTransformerBlock: guidance must be (B, ${L}, Cg) with B dividing ${BT}, got ${fmtShape(guidance.shape)}`);
         // The reference rolls and partitions cat([norm1(x), g]); g's windows are the same for every class.
-        const windows = windowPartition(roll(guidance.view([B, H, W, -1]), -s), ws); // (B nW, ws*ws, Cg)
+        const windows = toWindows(guidance, B); // (B nW, ws*ws, Cg)
         g = { windows, classes: BT / B, windowsPerImage: windows.size(0) / B };
       }
       const attnWindows = this.attn.forward(h, this.attn_mask, g); // (B T nW, ws*ws, C)
-      const y = roll(windowReverse(attnWindows, ws, H, W), s); // (B T, H, W, C)
-      const x1 = x.add(y.reshape([BT, L, C]));
+      const y = attnWindows.view([BT, L, C]).indexSelect(1, inv); // (B T, H W, C) in image order, roll undone
+      const x1 = x.add(y);
       return x1.add(this.mlp.forward(this.norm2.forward(x1))); // (B T, H W, C)
     });
   }
+
+}
+
+/**
+ * Token index permutations: `perm[p]` is the image position (row-major) of window-order position p
+ * after rolling by -shift (torch.roll: out[i] = in[i + shift]); `inv` undoes it.
+ */
+export function windowOrder(H: number, W: number, ws: number, s: number): [Tensor, Tensor] {
+  const perm = new BigInt64Array(H * W);
+  const inv = new BigInt64Array(H * W);
+  let p = 0;
+  for (let wh = 0; wh < H / ws; wh++) for (let ww = 0; ww < W / ws; ww++) {
+    for (let i = 0; i < ws; i++) for (let j = 0; j < ws; j++, p++) {
+      const src = ((wh * ws + i + s) % H) * W + ((ww * ws + j + s) % W);
+      perm[p] = BigInt(src);
+      inv[src] = BigInt(p);
+    }
+  }
+  return [tensor(perm), tensor(inv)];
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   Aggregator, aggregatorOptionsFromHeadConfig, classCostMax, correlation, gatherClasses, scatterClassLogits, selectTopClasses,
-  shiftedWindowMask, tokensToGrid, windowPartition, windowReverse, type AggregatorOptions,
+  shiftedWindowMask, tokensToGrid, windowOrder, type AggregatorOptions,
 } from '../../../src/models/catseg/index.js';
 import { arange, manualSeed, noGrad, randn, tensor, tidy } from '../../../src/tensor/index.js';
 
@@ -73,14 +73,22 @@ describe('window helpers', () => {
     });
   });
 
-  it('window partition and reverse are inverse', () => {
-    tidy(() => {
-      const x = arange(0, 2 * 4 * 6 * 3).view([2, 4, 6, 3]);
-      const w = windowPartition(x, 2);
-      assert.deepEqual(w.shape, [12, 4, 3]);
-      assert.deepEqual(w.select(0, 1).toArray(), [6, 7, 8, 9, 10, 11, 24, 25, 26, 27, 28, 29]);
-      assert.ok(windowReverse(w, 2, 4, 6).equal(x));
-    });
+  // Wrong here: shifted windows would gather the wrong tokens (the roll direction, the window
+  // order or the order inside a window), or attention outputs would go back to the wrong pixels.
+  it('window order = roll(-shift) then row-major windows, and its inverse restores the image', () => {
+    const [H, W, ws, s] = [4, 6, 2, 1];
+    const [perm, inv] = windowOrder(H, W, ws, s);
+    const expected: number[] = [];
+    for (let wh = 0; wh < H / ws; wh++) for (let ww = 0; ww < W / ws; ww++) {
+      for (let i = 0; i < ws; i++) for (let j = 0; j < ws; j++) {
+        const r = (wh * ws + i + s) % H, c = (ww * ws + j + s) % W; // torch.roll(x, -s): out[i] = x[i + s]
+        expected.push(r * W + c);
+      }
+    }
+    assert.deepEqual(perm.toArray(), expected);
+    assert.deepEqual(tidy(() => perm.indexSelect(0, inv).toArray()), Array.from({ length: H * W }, (_, i) => i));
+    perm.dispose();
+    inv.dispose();
   });
 
   it('tokensToGrid drops CLS and reads both token layouts', () => {
