@@ -46,6 +46,12 @@ export class TextEmbedder {
     return this.#cache;
   }
 
+  /** The text tower on one batch of texts: raw embeddings [N, D]. */
+  private encode(texts: string[]): Tensor {
+    const tok = this.tokenizer.tokenize(texts);
+    return tidy(() => this.clip.encodeText(tensor(tok.ids, { shape: tok.shape }).long()));
+  }
+
   /** Raw (unnormalised) embeddings [N, D] of exact texts, from the cache where possible. */
   embedTexts(texts: string[]): Tensor {
     if (texts.length === 0) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', 'embedTexts: no texts given');
@@ -53,10 +59,7 @@ export class TextEmbedder {
     const missing = [...new Set(texts.filter((t) => !cache.get(t)))];
     for (let i = 0; i < missing.length; i += this.batchSize) {
       const batch = missing.slice(i, i + this.batchSize);
-      const rows = noGrad(() => tidy(() => {
-        const tok = this.tokenizer.tokenize(batch);
-        return this.clip.encodeText(tensor(tok.ids, { shape: tok.shape }).long()).data<'float32'>();
-      }));
+      const rows = noGrad(() => tidy(() => this.encode(batch).data<'float32'>()));
       const dim = rows.length / batch.length;
       cache.putMany(batch.map((t, j) => [t, rows.slice(j * dim, (j + 1) * dim)]));
     }
@@ -77,10 +80,7 @@ export class TextEmbedder {
       if (opts.cached ?? true) raw = this.embedTexts(texts);
       else {
         const parts: Tensor[] = [];
-        for (let i = 0; i < texts.length; i += this.batchSize) {
-          const tok = this.tokenizer.tokenize(texts.slice(i, i + this.batchSize));
-          parts.push(this.clip.encodeText(tensor(tok.ids, { shape: tok.shape }).long()));
-        }
+        for (let i = 0; i < texts.length; i += this.batchSize) parts.push(this.encode(texts.slice(i, i + this.batchSize)));
         raw = parts.length === 1 ? parts[0]! : cat(parts, 0);
       }
       const unit = raw.div(raw.norm(2, -1, true));

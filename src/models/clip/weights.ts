@@ -68,6 +68,7 @@ function splitBlock(key: string, from: 0 | 1): [string, string, string] | undefi
 
 /** Keys that describe rather than parameterise the model (OpenAI's build_model drops them). */
 const DROPPED = [/^input_resolution$/, /^context_length$/, /^vocab_size$/, /position_ids$/];
+const isDropped = (key: string): boolean => DROPPED.some((r) => r.test(key));
 
 export function isHuggingFaceClip(keys: Iterable<string>): boolean {
   for (const k of keys) if (k.startsWith('vision_model.') || k.startsWith('text_model.')) return true;
@@ -84,7 +85,7 @@ export function huggingFaceToOpenAI(hf: Map<string, Tensor>): Map<string, Tensor
   const qkv = new Map<string, Map<string, Tensor>>(); // block prefix -> 'q.weight' etc.
   const fail = (key: string) => new AhsError('AHS_ERR_STATE_DICT', `no OpenAI name for Hugging Face CLIP key '${key}'`);
   for (const [key, t] of hf) {
-    if (DROPPED.some((r) => r.test(key))) { t.dispose(); continue; }
+    if (isDropped(key)) { t.dispose(); continue; }
     const tr = rename(key, TRANSPOSED, 0);
     if (tr) { out.set(tr, keep(tidy(() => t.transpose(0, 1).contiguous()))); t.dispose(); continue; }
     const block = splitBlock(key, 0);
@@ -131,9 +132,9 @@ function hfHeads(weightsPath: string): { vision?: number; text?: number } {
 
 /** OpenAI-named float32 CLIP tensors from any supported file. */
 export function readClipStateDict(path: string): { tensors: Map<string, Tensor>; heads: { vision?: number; text?: number } } {
-  const { tensors } = loadTensors(path, { float32: true });
+  // Descriptive keys are never read from disk.
+  const { tensors } = loadTensors(path, { float32: true, filter: (k) => !isDropped(k) });
   if (isHuggingFaceClip(tensors.keys())) return { tensors: huggingFaceToOpenAI(tensors), heads: hfHeads(path) };
-  for (const k of [...tensors.keys()]) if (DROPPED.some((r) => r.test(k))) { tensors.get(k)!.dispose(); tensors.delete(k); }
   return { tensors, heads: {} };
 }
 
