@@ -1,4 +1,5 @@
-// Benchmarks: `npm run bench -- <suite>`; suites print figures and ratios taken in one run.
+// Benchmarks: `npm run bench -- <suite> [--profile]`; suites print figures and ratios taken in one
+// run. `--profile` (pipeline) adds a per-op time table of one extra run, by op and input shape.
 const suites: Record<string, () => Promise<void>> = {
   engine: async () => (await import('./engine.js')).benchEngine(),
   clip: async () => (await import('./clip.js')).benchClip(),

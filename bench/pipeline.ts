@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config/index.js';
 import { loadClassNames } from '../src/data/benchmarks.js';
 import { buildCatSeg, EVAL_SH_OVERRIDES } from '../src/models/catseg/build.js';
 import { CatSegPredictor } from '../src/models/catseg/inference.js';
-import { countFlops, engineInfo, manualSeed, matmulGflops, noGrad, randint, tidy } from '../src/index.js';
+import { countFlops, engineInfo, formatOpProfile, profileOps, manualSeed, matmulGflops, noGrad, randint, tidy } from '../src/index.js';
 
 export async function benchPipeline(): Promise<void> {
   manualSeed(0);
@@ -43,5 +43,9 @@ export async function benchPipeline(): Promise<void> {
   process.stdout.write(`counted FLOPs per image: ${(flops / 1e9).toFixed(1)} GFLOP -> ${(flops / 1e9 / s).toFixed(1)} GFLOP/s achieved\n`);
   process.stdout.write(`engine matmul [577x768]@[768x3072]: ${mm.toFixed(1)} GFLOP/s -> pipeline at ${((flops / 1e9 / s) / mm).toFixed(2)}x matmul throughput (target >= 0.5)\n`);
   process.stdout.write(`peak RSS: ${rssGiB.toFixed(2)} GiB (target < 4 GiB)\n`);
+  if (process.argv.includes('--profile')) {
+    const byShape = profileOps(() => tidy(() => { predictor.labels(image, classes); }), { byShape: true });
+    process.stdout.write(`\nper-op profile of one more run (by op and input shapes):\n${formatOpProfile(byShape.rows, 40)}\n`);
+  }
   model.dispose();
 }

@@ -3,14 +3,15 @@
     "target_name": "ahs_seg",
     "sources": [
       "src/addon.cc", "src/tensor_handle.cc", "src/dispatch.cc", "src/autograd.cc",
-      "src/caching_allocator.cc", "src/runtime.cc"
+      "src/caching_allocator.cc", "src/runtime.cc",
+      "src/ops/attention.cc"
     ],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<!@(node find-libtorch.cjs includes)"],
     "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "<!@(node find-libtorch.cjs defines)"],
     "cflags!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
-    "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
-    "ldflags": ["-Wl,--enable-new-dtags"],
+    "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "<!@(node find-libtorch.cjs cflags)", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+    "ldflags": ["-Wl,--enable-new-dtags", "<!@(node find-libtorch.cjs cflags)"],
     "libraries": ["<!@(node find-libtorch.cjs libs)"]
   }]
 }

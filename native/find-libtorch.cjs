@@ -41,8 +41,13 @@ function abiOf(root) {
 const t = locate();
 const blasDir = `/usr/lib/${multiarch()}/openblas-openmp`;
 const hasCuda = fs.existsSync(path.join(t.libdir, 'libtorch_cuda.so'));
+// ATen's parallel_for is a header template: with an OpenMP libtorch it only runs in parallel when the
+// addon itself is compiled with -fopenmp (the custom ops in src/ops use it).
+const configH = t.includes.map((d) => path.join(d, 'ATen', 'Config.h')).find((f) => fs.existsSync(f));
+const openmp = configH !== undefined && /#define AT_PARALLEL_OPENMP 1/.test(fs.readFileSync(configH, 'utf8'));
 const what = process.argv[2];
 const out = {
+  cflags: openmp ? ['-fopenmp'] : [],
   includes: t.includes,
   defines: [`_GLIBCXX_USE_CXX11_ABI=${t.cxx11abi}`].concat(hasCuda ? ['AHS_WITH_CUDA=1'] : []),
   // --no-as-needed keeps libtorch_cuda (its kernels register at load) and the OpenMP BLAS linked.
@@ -53,5 +58,5 @@ const out = {
     .concat(fs.existsSync(path.join(blasDir, 'libblas.so.3')) ? [`${blasDir}/libblas.so.3`, `-Wl,-rpath,${blasDir}`] : [])
     .concat(['-Wl,--as-needed']),
 }[what];
-if (!out) throw new Error(`usage: find-libtorch.cjs includes|defines|libs`);
+if (!out) throw new Error(`usage: find-libtorch.cjs includes|defines|cflags|libs`);
 process.stdout.write(out.join(' '));

@@ -51,19 +51,3 @@ export function to(x: Tensor, device: Device, dtype?: DType): Tensor {
 export function squeezeAll(x: Tensor): Tensor {
   return aten('aten::squeeze').t([x]);
 }
-
-/** Softmax attention on [.., L, D] queries, keys, values with an optional additive mask. */
-export function attention(q: Tensor, k: Tensor, v: Tensor, mask?: Tensor | null, scale?: number): Tensor {
-  const d = q.size(-1);
-  const s = scale ?? 1 / Math.sqrt(d);
-  const qs = q.mul(s);
-  const kt = k.transpose(-2, -1);
-  let logits = qs.matmul(kt);
-  qs.dispose(); kt.dispose();
-  if (mask) { const m = logits.add(mask); logits.dispose(); logits = m; }
-  const p = logits.softmax(-1);
-  logits.dispose();
-  const out = p.matmul(v);
-  p.dispose();
-  return out;
-}

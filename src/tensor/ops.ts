@@ -7,6 +7,7 @@ import { DTYPE_CODE, type DType } from './dtype.js';
 import { native, type Handle } from './native.js';
 import { Tensor } from './tensor.js';
 import { flopHook } from './flops.js';
+import { opTimer } from './profile.js';
 
 export class AtenOp {
   private id = -1;
@@ -30,6 +31,8 @@ export class AtenOp {
     if (this.id < 0) this.resolve();
     const raw = new Array(args.length);
     for (let i = 0; i < args.length; i++) raw[i] = toNative(args[i], this.types[i]);
+    const timer = opTimer();
+    const t0 = timer ? timer.begin() : 0;
     let out: unknown;
     try {
       out = native().callOp(this.id, raw);
@@ -37,6 +40,7 @@ export class AtenOp {
       throw new AhsError('AHS_ERR_NATIVE', `${this.qualifiedName}: ${(e as Error).message}`, { cause: e });
     }
     const result = fromNative(out);
+    if (timer) timer.end(this.name, args, result, t0);
     const h = flopHook();
     if (h) h(this.name, args, result);
     return result;

@@ -6,7 +6,7 @@
 // The guidance is rolled and partitioned once per image and concatenated to each class's windows.
 import { AhsError, check, fmtShape } from '../../errors.js';
 import { GELU, LayerNorm, Linear, Module, fusedLinear } from '../../nn/index.js';
-import { tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { multiHeadAttention, tensor, tidy, type Tensor } from '../../tensor/index.js';
 import { concatGuidance } from './guidance_concat.js';
 
 /**
@@ -81,16 +81,8 @@ export class WindowAttention extends Module {
       }
       const heads = (t: Tensor) => t.reshape([Bw, N, nH, -1]).permute([0, 2, 1, 3]); // (Bw, nH, N, hd)
       const [qf, kf] = fusedLinear([this.q, this.k], xg) as [Tensor, Tensor]; // one GEMM for q and k
-      const q = heads(qf).mul(this.scale);
-      const k = heads(kf);
-      const v = heads(this.v.forward(xw));
-      let attn = q.matmul(k.transpose(-2, -1)); // (Bw, nH, N, N)
-      if (mask) {
-        const nW = mask.size(0);
-        attn = attn.view([-1, nW, nH, N, N]).add(mask.view([1, nW, 1, N, N])).view([-1, nH, N, N]);
-      }
-      const out = attn.softmax(-1).matmul(v); // (Bw, nH, N, hd)
-      return this.proj.forward(out.transpose(1, 2).reshape([Bw, N, -1])); // (Bw, N, dim)
+      const out = multiHeadAttention(heads(qf), heads(kf), heads(this.v.forward(xw)), { mask, scale: this.scale }); // (Bw, N, nH hd)
+      return this.proj.forward(out); // (Bw, N, dim)
     });
   }
 }

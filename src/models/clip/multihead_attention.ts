@@ -4,7 +4,7 @@
 // fine-tuned. Both keep one `in_proj_bias` [3D] and `out_proj` (Linear D->D).
 import { AhsError, fmtShape } from '../../errors.js';
 import { Linear, Module } from '../../nn/index.js';
-import { attention, cat, linear, tidy, type Tensor } from '../../tensor/index.js';
+import { cat, linear, multiHeadAttention, tidy, type Tensor } from '../../tensor/index.js';
 import { constantInit, uniformFanIn } from '../../nn/init.js';
 
 export type QkvLayout = 'packed' | 'split';
@@ -73,9 +73,7 @@ export class MultiheadAttention extends Module {
         .view([B, L, 3, this.numHeads, this.headDim])
         .permute([2, 0, 3, 1, 4]); // (3, B, H, L, hd)
       const [q, k, v] = qkv.unbind(0) as [Tensor, Tensor, Tensor];
-      const o = attention(q, k, v, mask ?? null) // (B, H, L, hd)
-        .transpose(1, 2)
-        .reshape([B, L, this.dim]);
+      const o = multiHeadAttention(q, k, v, { mask: mask ? mask.view([1, L, L]) : null }); // (B, L, D)
       return linear(o, w.out, this.out_proj.bias);
     });
   }

@@ -1,0 +1,64 @@
+// Softmax attention: the composite form any device and autograd can run, and the fused CPU kernel
+// (native/src/ops/attention.cc) that inference uses. The fused kernel keeps each (batch, head)
+// score matrix in cache and runs the small GEMMs of many heads side by side; it is forward-only,
+// so whenever autograd has to record a graph the composite form runs instead.
+import { AhsError, fmtShape } from '../errors.js';
+import { isGradEnabled } from './autograd.js';
+import { aten } from './ops.js';
+import { tidy } from './scope.js';
+import type { Tensor } from './tensor.js';
+
+/** Softmax attention on [.., L, D] queries, keys, values with an optional additive mask. */
+export function attention(q: Tensor, k: Tensor, v: Tensor, mask?: Tensor | null, scale?: number): Tensor {
+  const d = q.size(-1);
+  const s = scale ?? 1 / Math.sqrt(d);
+  const qs = q.mul(s);
+  const kt = k.transpose(-2, -1);
+  let logits = qs.matmul(kt);
+  qs.dispose(); kt.dispose();
+  if (mask) { const m = logits.add(mask); logits.dispose(); logits = m; }
+  const p = logits.softmax(-1);
+  logits.dispose();
+  const out = p.matmul(v);
+  p.dispose();
+  return out;
+}
+
+let fusedEnabled = process.env.AHS_SEG_FUSED_ATTENTION !== '0';
+/** Turns the fused CPU attention kernel on or off (AHS_SEG_FUSED_ATTENTION=0 starts it off); returns the previous setting. */
+export function setFusedAttention(on: boolean): boolean {
+  const prev = fusedEnabled;
+  fusedEnabled = on;
+  return prev;
+}
+
+/**
+ * Multi-head attention with the heads merged in the output: q [B, H, L, D], k [B, H, S, D],
+ * v [B, H, S, Dv] (any strides, e.g. permuted views of a projection) and an optional additive
+ * mask [M, L, S] that batch item b reads as mask[b % M] (M = 1: one mask for all; Swin: one per
+ * window, the window index running fastest in b) -> [B, L, H * Dv], the layout an output
+ * projection reads. `scale` defaults to 1/sqrt(D).
+ */
+export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, opts: { mask?: Tensor | null; scale?: number } = {}): Tensor {
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
+    throw new AhsError('AHS_ERR_SHAPE', `multiHeadAttention: q, k, v must be [B, H, L, D], [B, H, S, D], [B, H, S, Dv]; got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}`);
+  }
+  const [B, H, L, D] = q.shape as [number, number, number, number];
+  const S = k.size(2);
+  const mask = opts.mask ?? null;
+  if (mask && (mask.rank !== 3 || mask.size(1) !== L || mask.size(2) !== S || B % mask.size(0) !== 0)) {
+    throw new AhsError('AHS_ERR_SHAPE', `multiHeadAttention: mask must be [M, ${L}, ${S}] with M dividing ${B}, got ${fmtShape(mask.shape)}`);
+  }
+  const scale = opts.scale ?? 1 / Math.sqrt(D);
+  const recordsGraph = isGradEnabled() && (q.requiresGrad || k.requiresGrad || v.requiresGrad || (mask?.requiresGrad ?? false));
+  if (fusedEnabled && !recordsGraph && q.device === 'cpu' && (q.dtype === 'float32' || q.dtype === 'float64')) {
+    return aten('ahs::attention').t([q, k, v, mask, scale]).view([B, L, -1]);
+  }
+  return tidy(() => {
+    const M = mask?.size(0) ?? 1;
+    const logits = q.mul(scale).matmul(k.transpose(-2, -1)); // (B, H, L, S)
+    const masked = mask ? logits.view([B / M, M, H, L, S]).add(mask.view([1, M, 1, L, S])).view([B, H, L, S]) : logits;
+    const out = masked.softmax(-1).matmul(v); // (B, H, L, Dv)
+    return out.transpose(1, 2).reshape([B, L, -1]);
+  });
+}
