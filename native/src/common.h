@@ -39,6 +39,11 @@ void InitAutograd(Napi::Env env, Napi::Object exports);
 void InitAllocator(Napi::Env env, Napi::Object exports);
 void InitRuntime(Napi::Env env, Napi::Object exports);
 
+// oneDNN's row-major sgemm when libtorch loaded libdnnl (src/ops/linear.cc), else null.
+using DnnlSgemm = int (*)(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+DnnlSgemm OneDnnSgemm();
+
 // dtype codes shared with src/tensor/dtype.ts (order matters).
 c10::ScalarType DTypeFromCode(int code);
 int CodeFromDType(c10::ScalarType st);

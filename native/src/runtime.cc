@@ -46,6 +46,7 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
     out.Set("parallelInfo", at::get_parallel_info());
     out.Set("config", at::show_config());
     out.Set("mkldnn", Napi::Boolean::New(env, at::hasMKLDNN()));
+    out.Set("onednnGemm", Napi::Boolean::New(env, OneDnnSgemm() != nullptr));
     return out;
   })
 }

@@ -1,9 +1,9 @@
 // Softmax attention: the composite form any device and autograd can run, and the fused CPU kernel
 // (native/src/ops/attention.cc) that inference uses. The fused kernel keeps each (batch, head)
-// score matrix in cache and runs the small GEMMs of many heads side by side; it is forward-only,
-// so whenever autograd has to record a graph the composite form runs instead.
+// score matrix in cache and runs the small GEMMs of many heads side by side; when it may run is
+// decided in fused.ts.
 import { AhsError, fmtShape } from '../errors.js';
-import { isGradEnabled } from './autograd.js';
+import { canFuse } from './fused.js';
 import { aten } from './ops.js';
 import { tidy } from './scope.js';
 import type { Tensor } from './tensor.js';
@@ -24,14 +24,6 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, mask?: Tensor | null,
   return out;
 }
 
-let fusedEnabled = process.env.AHS_SEG_FUSED_ATTENTION !== '0';
-/** Turns the fused CPU attention kernel on or off (AHS_SEG_FUSED_ATTENTION=0 starts it off); returns the previous setting. */
-export function setFusedAttention(on: boolean): boolean {
-  const prev = fusedEnabled;
-  fusedEnabled = on;
-  return prev;
-}
-
 /**
  * Multi-head attention with the heads merged in the output: q [B, H, L, D], k [B, H, S, D],
  * v [B, H, S, Dv] (any strides, e.g. permuted views of a projection) and an optional additive
@@ -50,8 +42,7 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, opts: { mask
     throw new AhsError('AHS_ERR_SHAPE', `multiHeadAttention: mask must be [M, ${L}, ${S}] with M dividing ${B}, got ${fmtShape(mask.shape)}`);
   }
   const scale = opts.scale ?? 1 / Math.sqrt(D);
-  const recordsGraph = isGradEnabled() && (q.requiresGrad || k.requiresGrad || v.requiresGrad || (mask?.requiresGrad ?? false));
-  if (fusedEnabled && !recordsGraph && q.device === 'cpu' && (q.dtype === 'float32' || q.dtype === 'float64')) {
+  if (canFuse([q, k, v, mask])) {
     return aten('ahs::attention').t([q, k, v, mask, scale]).view([B, L, -1]);
   }
   return tidy(() => {

@@ -1,5 +1,6 @@
 // Counts the multiply-add FLOPs (2 per MAC) of the dense ops that dominate the models: matmul,
-// linear, bmm, mm, einsum, conv2d, conv_transpose2d and the fused ahs::attention. Used by bench/ to report the achieved
+// linear, bmm, mm, einsum, conv2d, conv_transpose2d and the addon's
+// ahs::linear, ahs::attention and ahs::batched_matmul. Used by bench/ to report the achieved
 // GFLOP/s of a whole pipeline; elementwise ops are not counted.
 import type { Tensor } from './tensor.js';
 
@@ -17,10 +18,12 @@ const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 /** The counted FLOPs of one op call (0 for ops that are not counted). */
 export function flopsOf(op: string, args: unknown[], out: unknown): number {
   switch (op) {
-    case 'aten::linear': { const x = shapeOf(args[0]); const w = shapeOf(args[1]); return 2 * (prod(x) / x[x.length - 1]!) * w[0]! * w[1]!; }
+    case 'aten::linear':
+    case 'ahs::linear': { const x = shapeOf(args[0]); const w = shapeOf(args[1]); return 2 * (prod(x) / x[x.length - 1]!) * w[0]! * w[1]!; }
     case 'aten::mm':
     case 'aten::bmm':
-    case 'aten::matmul': { const a = shapeOf(args[0]); return 2 * prod(shapeOf(out)) * a[a.length - 1]!; }
+    case 'aten::matmul':
+    case 'ahs::batched_matmul': { const a = shapeOf(args[0]); return 2 * prod(shapeOf(out)) * a[a.length - 1]!; }
     case 'ahs::attention': { // q [B, H, L, D] k^T, then [B, H, L, S] v [B, H, S, Dv]
       const q = shapeOf(args[0]); const k = shapeOf(args[1]); const v = shapeOf(args[2]);
       return 2 * q[0]! * q[1]! * q[2]! * k[2]! * (q[3]! + v[3]!);

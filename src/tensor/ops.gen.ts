@@ -84,7 +84,6 @@ const _allclose = aten('aten::allclose', '');
 const _matmul = aten('aten::matmul', '');
 const _mm = aten('aten::mm', '');
 const _bmm = aten('aten::bmm', '');
-const _linear = aten('aten::linear', '');
 const _einsum = aten('aten::einsum', '');
 const _linalg_solve = aten('aten::linalg_solve', '');
 const _linalg_inv = aten('aten::linalg_inv', '');
@@ -501,11 +500,6 @@ export function mm(self: Tensor, other: Tensor): Tensor {
 /** batched matrix product */
 export function bmm(self: Tensor, other: Tensor): Tensor {
   return _bmm.call([self, other]) as Tensor;
-}
-
-/** input @ weight^T + bias */
-export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  return _linear.call([input, weight, bias]) as Tensor;
 }
 
 /** Einstein summation */

@@ -40,6 +40,8 @@ export interface EngineInfo {
   parallelInfo: string;
   buildConfig: string;
   mkldnn: boolean;
+  /** float32 linear layers with K or N <= 256 run on oneDNN's sgemm (else BLAS through at::linear). */
+  onednnGemm: boolean;
   cachingAllocator: boolean;
 }
 
@@ -56,6 +58,7 @@ export function engineInfo(): EngineInfo {
     parallelInfo: i.parallelInfo,
     buildConfig: i.config,
     mkldnn: i.mkldnn,
+    onednnGemm: i.onednnGemm,
     cachingAllocator: b.allocatorStats().enabled,
   };
 }

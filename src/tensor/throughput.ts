@@ -1,5 +1,6 @@
 // Throughput measurements shared by `ahs-seg doctor` and bench/.
 import { randn } from './ops.gen.js';
+import { linear } from './linear.js';
 import { tidy } from './scope.js';
 
 /** Median of `reps` timings (ms) of `fn` after `warmup` untimed runs; tensors made are freed. */
@@ -21,6 +22,16 @@ export function matmulGflops(m: number, k: number, n: number, reps = 15): number
     const a = randn([m, k]);
     const b = randn([k, n]);
     const ms = timeMs(() => a.matmul(b), reps);
+    return (2 * m * k * n) / (ms * 1e6);
+  });
+}
+
+/** GFLOP/s of one [m, k] @ [n, k]^T linear layer without bias (the path Linear modules take). */
+export function linearGflops(m: number, k: number, n: number, reps = 15): number {
+  return tidy(() => {
+    const x = randn([m, k]);
+    const w = randn([n, k]);
+    const ms = timeMs(() => linear(x, w), reps);
     return (2 * m * k * n) / (ms * 1e6);
   });
 }

@@ -102,7 +102,6 @@ export const OPS: OpRow[] = [
   { name: 'matmul', params: 'other: Tensor', op: 'aten::matmul', doc: 'matrix product with broadcasting' },
   { name: 'mm', params: 'other: Tensor', op: 'aten::mm', doc: '2-D matrix product' },
   { name: 'bmm', params: 'other: Tensor', op: 'aten::bmm', doc: 'batched matrix product' },
-  { name: 'linear', params: 'input: Tensor, weight: Tensor, bias?: Tensor | null', op: 'aten::linear', args: 'input, weight, bias', free: true, doc: 'input @ weight^T + bias' },
   { name: 'einsum', params: 'equation: string, ...tensors: Tensor[]', op: 'aten::einsum', args: 'equation, tensors', free: true, doc: 'Einstein summation' },
   { name: 'linalgSolve', params: 'A: Tensor, B: Tensor', op: 'aten::linalg_solve', args: 'A, B', free: true, doc: 'X with A X = B (batched)' },
   { name: 'linalgInv', params: 'A: Tensor', op: 'aten::linalg_inv', args: 'A', free: true, doc: 'inverse (batched)' },

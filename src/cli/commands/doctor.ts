@@ -1,6 +1,6 @@
 // `ahs-seg doctor`: what the engine runs on, and how fast its core kernel is, measured now.
 import { readFileSync } from 'node:fs';
-import { engineInfo, manualSeed, matmulGflops, noGrad, ones, tidy, type DType } from '../../index.js';
+import { engineInfo, manualSeed, linearGflops, matmulGflops, noGrad, ones, tidy, type DType } from '../../index.js';
 
 function blasLibrary(): string {
   try {
@@ -35,6 +35,7 @@ export async function doctor(opts: { json?: boolean }): Promise<void> {
   const info = engineInfo();
   manualSeed(0);
   const gflops = noGrad(() => matmulGflops(577, 768, 3072));
+  const linGflops = noGrad(() => linearGflops(577, 768, 3072));
   const report = {
     libtorch: info.torchVersion,
     libtorchSource: process.env.LIBTORCH ?? 'Debian libtorch-dev (/usr)',
@@ -45,8 +46,10 @@ export async function doctor(opts: { json?: boolean }): Promise<void> {
     threads: info.threads,
     cachingAllocator: info.cachingAllocator,
     mkldnn: info.mkldnn,
+    linearGemm: info.onednnGemm ? 'oneDNN sgemm when K or N <= 256, else BLAS' : 'BLAS (at::linear)',
     dtypes: dtypeSupport(),
     matmulFp32Gflops: Math.round(gflops * 10) / 10,
+    linearFp32Gflops: Math.round(linGflops * 10) / 10,
   };
   if (opts.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
@@ -59,8 +62,10 @@ export async function doctor(opts: { json?: boolean }): Promise<void> {
     ['threads', `${report.threads} intra-op (AHS_SEG_THREADS overrides)`],
     ['allocator', report.cachingAllocator ? 'caching CPU allocator' : 'libtorch default (AHS_SEG_CACHING_ALLOCATOR=0)'],
     ['mkldnn', report.mkldnn ? 'yes' : 'no'],
+    ['linear layers', `${report.linearGemm}${info.onednnGemm ? ' (AHS_SEG_ONEDNN_GEMM=0: BLAS only, =1: oneDNN only)' : ''}`],
     ...Object.entries(report.dtypes).map(([d, s]) => [`dtype ${d}`, s] as [string, string]),
     ['matmul fp32', `[577x768]@[768x3072]: ${report.matmulFp32Gflops} GFLOP/s (median of 15, measured now)`],
+    ['linear fp32', `[577x768]@[3072x768]^T: ${report.linearFp32Gflops} GFLOP/s (median of 15, measured now)`],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(w)}  ${v}\n`);

@@ -3,7 +3,7 @@
 // tokens only; no output projection.
 import { AhsError, check, fmtShape } from '../../errors.js';
 import { Linear, Module, fusedLinear } from '../../nn/index.js';
-import { cat, tidy, type Tensor } from '../../tensor/index.js';
+import { batchedMatmul, cat, tidy, type Tensor } from '../../tensor/index.js';
 import { concatGuidance } from './guidance_concat.js';
 
 export type AttentionType = 'linear' | 'full';
@@ -34,7 +34,7 @@ export function linearAttention(q: Tensor, k: Tensor, v: Tensor, eps = 1e-6, ext
     const Q = q.elu().add(1).permute([0, 2, 1, 3]); // (N, H, L, D)
     const K = k.elu().add(1).permute([0, 2, 1, 3]); // (N, H, S, D)
     const V = v.div(S).permute([0, 2, 1, 3]); // (N, H, S, Dv)
-    let KV = K.transpose(-2, -1).matmul(V); // (N, H, D, Dv)
+    let KV = batchedMatmul(K.transpose(-2, -1), V); // (N, H, D, Dv)
     let Ksum = K.sum(2); // (N, H, D)
     if (extra && n > 0) {
       const Kp = extra.k.elu().add(1).permute([0, 2, 1, 3]); // (1, H, 1, D)
@@ -42,8 +42,11 @@ export function linearAttention(q: Tensor, k: Tensor, v: Tensor, eps = 1e-6, ext
       KV = KV.add(Kp.transpose(-2, -1).matmul(Vp).mul(n)); // (N, H, D, Dv)
       Ksum = Ksum.add(Kp.squeeze(2).mul(n)); // (N, H, D)
     }
-    const Z = Q.matmul(Ksum.unsqueeze(-1)).add(eps).reciprocal(); // (N, H, L, 1)
-    return Q.matmul(KV).mul(Z).mul(S).permute([0, 2, 1, 3]); // (N, L, H, Dv)
+    // Numerator phi(Q) KV and normaliser phi(Q) . Ksum as one product with Ksum as an extra column.
+    const Dv = KV.size(3);
+    const QKV = batchedMatmul(Q, cat([KV, Ksum.unsqueeze(-1)], -1)); // (N, H, L, Dv + 1)
+    const Z = QKV.narrow(3, Dv, 1).add(eps).reciprocal(); // (N, H, L, 1)
+    return QKV.narrow(3, 0, Dv).mul(Z).mul(S).permute([0, 2, 1, 3]); // (N, L, H, Dv)
   });
 }
 

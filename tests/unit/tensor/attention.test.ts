@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AhsError } from '../../../src/errors.js';
-import { enableGrad, multiHeadAttention, noGrad, setFusedAttention, tensor, type Tensor } from '../../../src/tensor/index.js';
+import { enableGrad, multiHeadAttention, noGrad, setFusedKernels, tensor, type Tensor } from '../../../src/tensor/index.js';
 import { assertClose, jsRandom, noLeak, numelOf } from '../../helpers/assert_close.js';
 
 /** softmax(scale q k^T + mask[b % M]) v from the definition: q, k, v [B, H, *, *] -> [B, L, H Dv]. */
@@ -46,7 +46,7 @@ describe('multiHeadAttention', () => {
 
   for (const fused of [true, false]) {
     it(`${fused ? 'fused kernel' : 'composite form'}: values of the definition, mask[b % M] per batch item, heads merged into [B, L, H Dv]`, () => noLeak(() => {
-      const prev = setFusedAttention(fused);
+      const prev = setFusedKernels(fused);
       try {
         const { B, H, L, S, D, Dv } = dims;
         const [q, qv] = headsView(B, H, L, D, 1);
@@ -61,7 +61,7 @@ describe('multiHeadAttention', () => {
         const plain = noGrad(() => multiHeadAttention(q, k, v));
         assertClose(plain, naiveMha(qv, kv, vv, dims, 1 / Math.sqrt(D)), 1e-12, 0, 'default scale, no mask');
       } finally {
-        setFusedAttention(prev);
+        setFusedKernels(prev);
       }
     }));
   }
@@ -72,11 +72,11 @@ describe('multiHeadAttention', () => {
     const [q, k, v] = [mk(5), mk(6), mk(7)];
     const mask = tensor(jsRandom(nW * N * N, 8, 0, 1).map((x) => (x < 0.5 ? -100 : 0)), { shape: [nW, N, N] });
     const fused = noGrad(() => multiHeadAttention(q, k, v, { mask }));
-    const prev = setFusedAttention(false);
+    const prev = setFusedKernels(false);
     try {
       assertClose(fused, noGrad(() => multiHeadAttention(q, k, v, { mask })), 2e-5, 1e-5, 'fused vs composite');
     } finally {
-      setFusedAttention(prev);
+      setFusedKernels(prev);
     }
   }));
 
