@@ -185,7 +185,7 @@ export class Aggregator extends Module {
   decode(x: Tensor, guidance: (Tensor | null)[], trace?: Trace, classStart = 0): Tensor {
     return tidy(() => {
       const [B, C, T, H, W] = x.shape as [number, number, number, number, number];
-      const y0 = x.permute([0, 2, 1, 3, 4]).reshape([B * T, C, H, W]); // (B T, C, H, W)
+      const y0 = x.permute([0, 2, 3, 4, 1]).reshape([B * T, H, W, C]).permute([0, 3, 1, 2]); // (B T, C, H, W), channels-last for the decoder
       const y1 = this.decoder1.forward(y0, guidance[0] ?? null); // (B T, D0, 2H, 2W)
       trace?.('decoder1_out', y1, { classStart });
       const y2 = this.decoder2.forward(y1, guidance[1] ?? null); // (B T, D1, 4H, 4W)
