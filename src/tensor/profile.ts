@@ -19,9 +19,12 @@ export function opTimer(): Timer | null {
   return timer;
 }
 
+const isTensor = (a: unknown): a is { shape: number[] } => !!a && typeof a === 'object' && 'shape' in a;
+/** Input shapes: `[2,3] [3]`, with tensor lists (cat, stack) as `[2,3]+[2,5]`. */
 const shapeKey = (args: unknown[]): string =>
   args
-    .map((a) => (a && typeof a === 'object' && 'shape' in a ? `[${(a as { shape: number[] }).shape.join(',')}]` : ''))
+    .map((a) => (isTensor(a) ? `[${a.shape.join(',')}]`
+      : Array.isArray(a) && a.some(isTensor) ? a.filter(isTensor).map((t) => `[${t.shape.join(',')}]`).join('+') : ''))
     .filter((s) => s !== '')
     .join(' ');
 
