@@ -10,6 +10,8 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
+#include <cstring>
+#include "../common.h"
 #if defined(__x86_64__) || defined(_M_X64)
 #include <xmmintrin.h>
 #endif
@@ -52,12 +54,38 @@ at::Tensor AttentionCpu(const at::Tensor& q, const at::Tensor& k, const at::Tens
   auto out = at::empty({B, L, H, Dv}, q.options());
   if (out.numel() == 0) return out;
   const at::Tensor mk = m ? m->contiguous() : at::Tensor();
+  // float32 with unit-stride rows: the two GEMMs go straight to oneDNN's sgemm (when libtorch
+  // loaded it), skipping two dispatcher calls, tensor views and the mask's TensorIterator copy per
+  // item (about 10% faster on Swin's windows). AHS_SEG_ONEDNN_GEMM=0 keeps the ATen path.
+  DnnlSgemm sgemm = OneDnnSgemm();
+  const bool direct = sgemm && q.scalar_type() == at::kFloat && q.stride(3) == 1 && k.stride(3) == 1 && v.stride(3) == 1;
   at::parallel_for(0, B * H, 1, [&](int64_t begin, int64_t end) {
     // Inside a parallel region ATen ops and BLAS run single-threaded: one item per thread at a time.
     at::AutoDispatchBelowADInplaceOrView below_autograd;
     FlushDenormals ftz;
     auto scores = at::empty({L, S}, q.options());
     auto probs = at::empty({L, S}, q.options());
+    if (direct) {
+      float* sp = scores.data_ptr<float>();
+      float* pp = probs.data_ptr<float>();
+      const float* qd = q.data_ptr<float>();
+      const float* kd = k.data_ptr<float>();
+      const float* vd = v.data_ptr<float>();
+      float* od = out.data_ptr<float>();
+      const float* md = m ? mk.data_ptr<float>() : nullptr;
+      for (int64_t i = begin; i < end; ++i) {
+        const int64_t b = i / H, h = i % H;
+        float beta = 0.f;
+        if (md) { std::memcpy(sp, md + (b % M) * L * S, sizeof(float) * L * S); beta = 1.f; }
+        int st = sgemm('N', 'T', L, S, D, float(scale), qd + b * q.stride(0) + h * q.stride(1), q.stride(2),
+                       kd + b * k.stride(0) + h * k.stride(1), k.stride(2), beta, sp, S);
+        at::_softmax_out(probs, scores, 1, false);
+        if (st == 0) st = sgemm('N', 'N', L, Dv, S, 1.f, pp, S, vd + b * v.stride(0) + h * v.stride(1), v.stride(2), 0.f,
+                                od + (b * L * H + h) * Dv, H * Dv);
+        TORCH_CHECK(st == 0, "ahs::attention: dnnl_sgemm failed with status ", st);
+      }
+      return;
+    }
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / H, h = i % H;
       auto qi = q.select(0, b).select(0, h);  // [L, D]
