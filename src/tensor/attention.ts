@@ -43,7 +43,7 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, opts: { mask
   }
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   if (canFuse([q, k, v, mask])) {
-    return aten('ahs::attention').t([q, k, v, mask, scale]).view([B, L, -1]);
+    return tidy(() => aten('ahs::attention').t([q, k, v, mask, scale]).view([B, L, -1]));
   }
   return tidy(() => {
     const M = mask?.size(0) ?? 1;

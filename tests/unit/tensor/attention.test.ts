@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AhsError } from '../../../src/errors.js';
-import { enableGrad, multiHeadAttention, noGrad, setFusedKernels, tensor, type Tensor } from '../../../src/tensor/index.js';
+import { enableGrad, liveTensorCount, multiHeadAttention, noGrad, setFusedKernels, tensor, type Tensor } from '../../../src/tensor/index.js';
 import { assertClose, jsRandom, noLeak, numelOf } from '../../helpers/assert_close.js';
 
 /** softmax(scale q k^T + mask[b % M]) v from the definition: q, k, v [B, H, *, *] -> [B, L, H Dv]. */
@@ -94,6 +94,22 @@ describe('multiHeadAttention', () => {
       assert.ok(g.abs().sum().item() > 0, `${name}.grad is all zero`);
     }
   }));
+
+  for (const fused of [true, false]) {
+    it(`${fused ? 'fused kernel' : 'composite form'}: outside any scope only the output stays alive`, () => {
+      const prev = setFusedKernels(fused);
+      const [q] = headsView(2, 2, 3, 4, 13);
+      try {
+        const before = liveTensorCount();
+        const out = noGrad(() => multiHeadAttention(q, q, q));
+        assert.equal(liveTensorCount(), before + 1, 'intermediate tensors were left alive');
+        out.dispose();
+      } finally {
+        q.dispose();
+        setFusedKernels(prev);
+      }
+    });
+  }
 
   it('rejects a mask whose window count does not divide the batch, naming the shapes', () => noLeak(() => {
     const [q] = headsView(4, 1, 3, 2, 12);
