@@ -1,5 +1,6 @@
-// When the addon's fused CPU kernels (native/src/ops: ahs::attention, ahs::batched_matmul) may run
-// in place of their composite ATen forms. They are forward-only and CPU-only, so the composite form
+// When the addon's fused CPU kernels (native/src/ops: ahs::attention, ahs::batched_matmul,
+// ahs::linear) and other inference-only fast paths (Conv2d's tap planes) may run in place of
+// their composite ATen forms. They are forward-only and CPU-only, so the composite form
 // runs whenever autograd records a graph through any input, on other devices, and for dtypes the
 // kernels do not take. AHS_SEG_FUSED_KERNELS=0 starts with them off (for comparisons).
 import { isGradEnabled } from './autograd.js';
