@@ -113,15 +113,19 @@ export class ConvTranspose2d extends Module implements Layer {
     this.padding = pair(opts.padding ?? 0);
   }
   forward(x: Tensor): Tensor {
-    if (x.rank !== 4 || x.size(1) !== this.inChannels) {
-      throw new AhsError('AHS_ERR_SHAPE', `ConvTranspose2d(${this.inChannels}->${this.outChannels}): input must be [N,${this.inChannels},H,W], got ${fmtShape(x.shape)}`);
-    }
+    this.checkInput(x);
     return tidy(() => {
       const patches = this.patches(x);
       if (!patches) return convTranspose2d(x, this.weight, this.bias, this.stride, this.padding);
       const [N, H, kh, W, kw, O] = patches.shape as [number, number, number, number, number, number];
       return patches.reshape([N, H * kh, W * kw, O]).permute([0, 3, 1, 2]); // (N, O, H kh, W kw), channels-last
     });
+  }
+
+  private checkInput(x: Tensor): void {
+    if (x.rank !== 4 || x.size(1) !== this.inChannels) {
+      throw new AhsError('AHS_ERR_SHAPE', `ConvTranspose2d(${this.inChannels}->${this.outChannels}): input must be [N,${this.inChannels},H,W], got ${fmtShape(x.shape)}`);
+    }
   }
 
   /**
@@ -137,9 +141,7 @@ export class ConvTranspose2d extends Module implements Layer {
   patches(x: Tensor): Tensor | null {
     const [kh, kw] = [this.weight.size(2), this.weight.size(3)];
     if (kh !== this.stride[0] || kw !== this.stride[1] || this.padding[0] !== 0 || this.padding[1] !== 0) return null;
-    if (x.rank !== 4 || x.size(1) !== this.inChannels) {
-      throw new AhsError('AHS_ERR_SHAPE', `ConvTranspose2d(${this.inChannels}->${this.outChannels}): input must be [N,${this.inChannels},H,W], got ${fmtShape(x.shape)}`);
-    }
+    this.checkInput(x);
     return tidy(() => {
       const [N, , H, W] = x.shape as [number, number, number, number];
       const O = this.outChannels;

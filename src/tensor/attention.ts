@@ -46,10 +46,10 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, opts: { mask
     return tidy(() => aten('ahs::attention').t([q, k, v, mask, scale]).view([B, L, -1]));
   }
   return tidy(() => {
+    // Batch item b = (b / M, b % M): viewed so, mask[b % M] broadcasts over the rest.
     const M = mask?.size(0) ?? 1;
-    const logits = q.mul(scale).matmul(k.transpose(-2, -1)); // (B, H, L, S)
-    const masked = mask ? logits.view([B / M, M, H, L, S]).add(mask.view([1, M, 1, L, S])).view([B, H, L, S]) : logits;
-    const out = masked.softmax(-1).matmul(v); // (B, H, L, Dv)
-    return out.transpose(1, 2).reshape([B, L, -1]);
+    const byWindow = (t: Tensor) => t.view([B / M, M, ...t.shape.slice(1)]);
+    const out = attention(byWindow(q), byWindow(k), byWindow(v), mask ? mask.view([1, M, 1, L, S]) : null, scale); // (B/M, M, H, L, Dv)
+    return out.view([B, H, L, -1]).transpose(1, 2).reshape([B, L, -1]);
   });
 }

@@ -2,15 +2,8 @@
 // linear, bmm, mm, einsum, conv2d, conv_transpose2d and the addon's
 // ahs::linear, ahs::attention and ahs::batched_matmul. Used by bench/ to report the achieved
 // GFLOP/s of a whole pipeline; elementwise ops are not counted.
+import { observeOps } from './ops.js';
 import type { Tensor } from './tensor.js';
-
-type Hook = (op: string, args: unknown[], out: unknown) => void;
-let hook: Hook | null = null;
-
-/** Called by AtenOp.call for every op while a count is running. */
-export function flopHook(): Hook | null {
-  return hook;
-}
 
 const shapeOf = (t: unknown): number[] => (t as Tensor).shape;
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -47,11 +40,6 @@ export function flopsOf(op: string, args: unknown[], out: unknown): number {
 /** Runs fn and returns its result and the FLOPs of the counted ops it ran. */
 export function countFlops<T>(fn: () => T): { result: T; flops: number } {
   let flops = 0;
-  const prev = hook;
-  hook = (op, args, out) => { flops += flopsOf(op, args, out); prev?.(op, args, out); };
-  try {
-    return { result: fn(), flops };
-  } finally {
-    hook = prev;
-  }
+  const result = observeOps((op, args, out) => { flops += flopsOf(op, args, out); }, fn);
+  return { result, flops };
 }

@@ -6,8 +6,21 @@ import { AhsError } from '../errors.js';
 import { DTYPE_CODE, type DType } from './dtype.js';
 import { native, type Handle } from './native.js';
 import { Tensor } from './tensor.js';
-import { flopHook } from './flops.js';
-import { opTimer } from './profile.js';
+
+/** Sees every op call: schema name, arguments, result and wall time in ms (countFlops, profileOps). */
+export type OpObserver = (op: string, args: unknown[], out: unknown, ms: number) => void;
+let current: OpObserver | null = null;
+
+/** Runs fn with `observe` called after every op; observers nest (the enclosing one still sees each op). */
+export function observeOps<T>(observe: OpObserver, fn: () => T): T {
+  const prev = current;
+  current = prev ? (op, args, out, ms) => { observe(op, args, out, ms); prev(op, args, out, ms); } : observe;
+  try {
+    return fn();
+  } finally {
+    current = prev;
+  }
+}
 
 export class AtenOp {
   private id = -1;
@@ -31,8 +44,8 @@ export class AtenOp {
     if (this.id < 0) this.resolve();
     const raw = new Array(args.length);
     for (let i = 0; i < args.length; i++) raw[i] = toNative(args[i], this.types[i]);
-    const timer = opTimer();
-    const t0 = timer ? timer.begin() : 0;
+    const observer = current;
+    const t0 = observer ? performance.now() : 0;
     let out: unknown;
     try {
       out = native().callOp(this.id, raw);
@@ -40,9 +53,7 @@ export class AtenOp {
       throw new AhsError('AHS_ERR_NATIVE', `${this.qualifiedName}: ${(e as Error).message}`, { cause: e });
     }
     const result = fromNative(out);
-    if (timer) timer.end(this.name, args, result, t0);
-    const h = flopHook();
-    if (h) h(this.name, args, result);
+    if (observer) observer(this.name, args, result, performance.now() - t0);
     return result;
   }
 

@@ -1,6 +1,7 @@
 // Per-operator wall time. CPU ops run synchronously on the calling thread, so the time between
 // entering and leaving the dispatcher call is the op's own time; on CUDA it is launch time only.
 import { flopsOf } from './flops.js';
+import { observeOps } from './ops.js';
 
 export interface OpProfileRow {
   /** Schema name, plus the input shapes when `byShape` was asked for. */
@@ -9,14 +10,6 @@ export interface OpProfileRow {
   ms: number;
   /** Counted FLOPs (dense ops only; 0 for the rest). */
   flops: number;
-}
-
-type Timer = { begin(): number; end(op: string, args: unknown[], out: unknown, t0: number): void };
-let timer: Timer | null = null;
-
-/** Called by AtenOp.call around every op while a profile is running. */
-export function opTimer(): Timer | null {
-  return timer;
 }
 
 const isTensor = (a: unknown): a is { shape: number[] } => !!a && typeof a === 'object' && 'shape' in a;
@@ -34,26 +27,15 @@ const shapeKey = (args: unknown[]): string =>
  */
 export function profileOps<T>(fn: () => T, opts: { byShape?: boolean } = {}): { result: T; rows: OpProfileRow[] } {
   const rows = new Map<string, OpProfileRow>();
-  const prev = timer;
-  timer = {
-    begin: () => performance.now(),
-    end(op, args, out, t0) {
-      const ms = performance.now() - t0;
-      const key = opts.byShape ? `${op} ${shapeKey(args)}` : op;
-      let r = rows.get(key);
-      if (!r) rows.set(key, (r = { key, calls: 0, ms: 0, flops: 0 }));
-      r.calls++;
-      r.ms += ms;
-      r.flops += flopsOf(op, args, out);
-      prev?.end(op, args, out, t0);
-    },
-  };
-  try {
-    const result = fn();
-    return { result, rows: [...rows.values()].sort((a, b) => b.ms - a.ms) };
-  } finally {
-    timer = prev;
-  }
+  const result = observeOps((op, args, out, ms) => {
+    const key = opts.byShape ? `${op} ${shapeKey(args)}` : op;
+    let r = rows.get(key);
+    if (!r) rows.set(key, (r = { key, calls: 0, ms: 0, flops: 0 }));
+    r.calls++;
+    r.ms += ms;
+    r.flops += flopsOf(op, args, out);
+  }, fn);
+  return { result, rows: [...rows.values()].sort((a, b) => b.ms - a.ms) };
 }
 
 /** A fixed-width table of the top rows: ms, share, calls, GFLOP/s. */
