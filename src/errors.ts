@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   AHS_ERR_DATASET: { status: 400, title: 'Dataset layout or label error' },
   AHS_ERR_DOWNLOAD: { status: 502, title: 'Download failed' },
   AHS_ERR_OFFLINE: { status: 503, title: 'Weights not available offline' },
+  AHS_ERR_TRAINING: { status: 500, title: 'Training stopped' },
+  AHS_ERR_WRITE: { status: 507, title: 'Output could not be written' },
   AHS_ERR_NATIVE: { status: 500, title: 'Native engine error' },
   AHS_ERR_DISPOSED: { status: 500, title: 'Tensor used after dispose' },
 } as const;

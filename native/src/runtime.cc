@@ -3,6 +3,9 @@
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 #include <ATen/Context.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <cstring>
+#include <mutex>
 #ifdef AHS_WITH_CUDA
 #include <c10/cuda/CUDAFunctions.h>
 #endif
@@ -25,6 +28,45 @@ static Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AHS_PROTECT(env, {
     torch::manual_seed(uint64_t(info[0].As<Napi::Number>().Int64Value()));
+    return env.Undefined();
+  })
+}
+
+// The default generator of a device: "cpu" or "cuda:N" (CUDA through ATen's hooks, so this file
+// needs no CUDA headers).
+static at::Generator DefaultGenerator(const std::string& device) {
+  c10::Device d(device);
+  if (d.is_cpu()) return at::detail::getDefaultCPUGenerator();
+  return at::globalContext().defaultGenerator(d);
+}
+
+// rngState(device) -> Buffer: the generator's full state (seed and offset / Mersenne twister
+// words), as torch.get_rng_state returns it, so a checkpoint can restore it exactly.
+static Napi::Value RngState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AHS_PROTECT(env, {
+    at::Generator gen = DefaultGenerator(info[0].As<Napi::String>().Utf8Value());
+    at::Tensor state;
+    {
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      state = gen.get_state();
+    }
+    state = state.contiguous().cpu();
+    auto buf = Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t*>(state.data_ptr()), state.nbytes());
+    return buf;
+  })
+}
+
+// setRngState(device, bytes): restores what rngState returned.
+static Napi::Value SetRngState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AHS_PROTECT(env, {
+    at::Generator gen = DefaultGenerator(info[0].As<Napi::String>().Utf8Value());
+    auto bytes = info[1].As<Napi::Uint8Array>();
+    at::Tensor state = at::empty({int64_t(bytes.ByteLength())}, at::kByte);
+    std::memcpy(state.data_ptr(), bytes.Data(), bytes.ByteLength());
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state);
     return env.Undefined();
   })
 }
@@ -56,6 +98,8 @@ void InitRuntime(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
   exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("rngState", Napi::Function::New(env, RngState));
+  exports.Set("setRngState", Napi::Function::New(env, SetRngState));
 }
 
 }  // namespace ahs

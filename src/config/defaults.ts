@@ -68,6 +68,7 @@ export const SCHEMA = section('Root of the ahs-seg config.', {
         'zero_target',
         '[ahs-seg] Ignored pixels in the BCE: all-zero targets (CAT-Seg exact) or left out of the mean.',
       ),
+      SEM_SEG_LOSS_WEIGHT: float(1.0, '[ahs-seg] Weight of loss_sem_seg in the total loss (the reference adds it with weight 1).'),
       USE_ADAPTIVE_ENERGY: bool(false, 'AHS-Seg HA-HEM: layer-wise adaptive OFT constraint strength.'),
       ENERGY_LOSS_WEIGHT: float(0.01, 'AHS-Seg HA-HEM regulariser weight.'),
       USE_MULTI_SCALE_FUSION: bool(false, 'AHS-Seg MH-FPN: fuse CLIP layers MS_LAYER_INDICES into the guidance.'),
@@ -145,6 +146,8 @@ export const SCHEMA = section('Root of the ahs-seg config.', {
     BACKBONE_MULTIPLIER: float(0.1, 'LR multiplier of backbone parameters (CAT-Seg has no separate backbone).'),
     CLIP_MULTIPLIER: float(0.01, 'LR multiplier of CLIP parameters.'),
     CHECKPOINT_PERIOD: int(5000, 'Save a checkpoint every this many iterations.'),
+    GRAD_ACCUM_STEPS: int(1, '[ahs-seg] Micro-batches per optimizer step: IMS_PER_BATCH is split into this many forward/backward passes (same gradients, less memory).'),
+    LOG_PERIOD: int(20, "[ahs-seg] Iterations per metrics.json line and progress line (detectron2's PeriodicWriter period)."),
     CLIP_GRADIENTS: section('Gradient clipping.', {
       ENABLED: bool(false, 'Clip gradients.'),
       CLIP_TYPE: oneOf(['value', 'norm', 'full_model'], 'value', 'Per-element value, per-parameter norm, or norm over all parameters.'),

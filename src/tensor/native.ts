@@ -30,6 +30,8 @@ export interface NativeBinding {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   manualSeed(seed: number): void;
+  rngState(device: string): Buffer;
+  setRngState(device: string, state: Uint8Array): void;
   info(): { torchVersion: string; cudaAvailable: boolean; cudaDeviceCount: number; builtWithCuda: boolean; parallelInfo: string; config: string; mkldnn: boolean; onednnGemm: boolean };
   allocatorStats(): { enabled: boolean; allocatedBytes?: number; cachedBytes?: number; hits?: number; misses?: number; peakLiveBytes?: number };
   emptyCache(): void;

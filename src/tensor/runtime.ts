@@ -5,6 +5,16 @@ export function manualSeed(seed: number): void {
   native().manualSeed(seed);
 }
 
+/** The full state of a device's default random generator ('cpu' or 'cuda:N'), as
+ * torch.get_rng_state returns it; setRngState restores it exactly (checkpoints, resume). */
+export function rngState(device = 'cpu'): Uint8Array {
+  return new Uint8Array(native().rngState(device));
+}
+
+export function setRngState(state: Uint8Array, device = 'cpu'): void {
+  native().setRngState(device, state);
+}
+
 export function numThreads(): number {
   return native().getNumThreads();
 }

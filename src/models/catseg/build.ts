@@ -9,6 +9,9 @@ import { KNOWN_CLIPS } from '../clip/known_models.js';
 import { promptTemplates, type PromptEnsemble } from '../clip/prompts.js';
 import { aggregatorOptionsFromConfig } from './catseg_head.js';
 import { CATSeg, type CatSegOptions } from './catseg_model.js';
+import { loadCatSegCheckpoint, loadClipIntoCatSeg } from './checkpoint.js';
+import { CatSegPredictor } from './inference.js';
+import type { BuiltModel } from '../seg_model.js';
 
 export interface ClipSpec { config: ClipConfig; taps: [number, number]; inputSize: number; weightsPath?: string }
 
@@ -57,12 +60,38 @@ export function catsegOptionsFromConfig(cfg: AhsConfig, clip: ClipSpec = clipSpe
     // One POOLING_SIZES serves training and test, as in CAT-Seg (eval.sh overrides it to [1, 1]).
     trainPooling: pooling,
     testPooling: pooling,
+    sizeDivisibility: cfg.MODEL.MASK_FORMER.SIZE_DIVISIBILITY,
   };
 }
 
 /** CATSeg from a config, randomly initialised (load weights with loadCatSegCheckpoint). */
 export function buildCatSeg(cfg: AhsConfig, opts: { textCacheDir?: string | null } = {}): CATSeg {
   return new CATSeg(catsegOptionsFromConfig(cfg), opts.textCacheDir ?? null);
+}
+
+/**
+ * META_ARCHITECTURE 'CATSeg' (also H-CLIP, which differs only in CLIP_FINETUNE): the model, its
+ * loss weights, its pretrained CLIP, checkpoint loading and the evaluation predictors.
+ */
+export function buildCatSegModel(cfg: AhsConfig, opts: { textCacheDir?: string | null } = {}): BuiltModel<CATSeg> {
+  const clip = clipSpecFromConfig(cfg);
+  const model = new CATSeg(catsegOptionsFromConfig(cfg, clip), opts.textCacheDir ?? null);
+  const t = cfg.TEST;
+  return {
+    model,
+    lossWeights: { loss_sem_seg: cfg.MODEL.SEM_SEG_HEAD.SEM_SEG_LOSS_WEIGHT },
+    pretrained: {
+      source: clip.weightsPath ?? KNOWN_CLIPS[cfg.MODEL.SEM_SEG_HEAD.CLIP_PRETRAINED]!.hubName,
+      load: (path) => loadClipIntoCatSeg(model, path),
+    },
+    loadCheckpoint: (path, o = {}) => loadCatSegCheckpoint(model, path, o),
+    predictor: (protocol) => new CatSegPredictor(model, {
+      protocol,
+      slidingResolution: [t.SLIDING_WINDOW_RESOLUTION[0]!, t.SLIDING_WINDOW_RESOLUTION[1]!],
+      overlap: t.SLIDING_WINDOW_OVERLAP,
+      sizeDivisibility: cfg.MODEL.MASK_FORMER.SIZE_DIVISIBILITY,
+    }),
+  };
 }
 
 /** The overrides of CAT-Seg's eval.sh: sliding window, class-aggregation pooling 1x1. */

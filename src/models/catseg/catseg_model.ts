@@ -3,9 +3,10 @@
 // layout), the Aggregator at `sem_seg_head.predictor.transformer.*`, the decoder-guidance
 // upsamplers at `upsample1.*` / `upsample2.*`, and H-CLIP's orthogonal transforms (when
 // fine-tuned that way) at `sem_seg_head.predictor.oft.*`.
-import { AhsError, check, fmtShape } from '../../errors.js';
+import { check, fmtShape } from '../../errors.js';
 import { Module, type ConvTranspose2d } from '../../nn/index.js';
-import { interpolate, tidy, type Tensor } from '../../tensor/index.js';
+import { interpolate, pad, tidy, type Tensor } from '../../tensor/index.js';
+import type { TrainingBatch, TrainingOutput } from '../seg_model.js';
 import { CLIP, type ClipConfig } from '../clip/clip_model.js';
 import { applyClipFinetune, type ClipFinetuneMode } from '../clip/finetune/modes.js';
 import type { OftRelation } from '../clip/finetune/oft_relation.js';
@@ -34,6 +35,9 @@ export interface CatSegOptions {
   /** Pooling of class aggregation in training and at test ([2,2] and eval.sh's [1,1]). */
   trainPooling?: [number, number] | null;
   testPooling?: [number, number] | null;
+  /** Training inputs are padded to a multiple of this before the resize to CLIP's input
+   * (MODEL.MASK_FORMER.SIZE_DIVISIBILITY; 0 or 1 = none). */
+  sizeDivisibility?: number;
 }
 
 export class CATSeg extends Module {
@@ -110,17 +114,34 @@ export class CATSeg extends Module {
   }
 
   /**
-   * CATSeg.forward in training: images [B, 3, H, W] on the 0..255 scale (already cropped),
-   * labels [B, H, W] (ignore = ignoreValue); the BCE loss at label resolution.
+   * CATSeg.forward in training (the training contract, src/models/seg_model.ts): images
+   * [B, 3, H, W] RGB on the 0..255 scale, already cropped to one size; labels [B, H, W] (ignore =
+   * ignoreValue). CLIP-normalised, padded to sizeDivisibility (zeros after normalisation, as
+   * detectron2's ImageList) and resized to CLIP's input; the loss is taken at label resolution.
    */
-  lossOn(images: Tensor, labels: Tensor, classNames: string[]): { loss: Tensor; logits: Tensor } {
-    if (images.rank !== 4 || labels.rank !== 3) throw new AhsError('AHS_ERR_SHAPE', `CATSeg.lossOn: images [B,3,H,W] and labels [B,H,W], got ${fmtShape(images.shape)} and ${fmtShape(labels.shape)}`);
+  forwardTrain(batch: TrainingBatch): TrainingOutput {
+    const { images, labels, classNames } = batch;
+    check(images.rank === 4 && images.size(1) === 3 && labels.rank === 3 && labels.size(0) === images.size(0), 'AHS_ERR_SHAPE',
+      () => `CATSeg.forwardTrain: images [B,3,H,W] and labels [B,H,W], got ${fmtShape(images.shape)} and ${fmtShape(labels.shape)}`);
     return tidy(() => {
       const S = this.opts.clipInputSize;
-      const clip = interpolate(clipNormalize(images), { size: [S, S], mode: 'bilinear', alignCorners: false });
+      let x = clipNormalize(images.float());
+      const d = this.opts.sizeDivisibility ?? 0;
+      if (d > 1) {
+        const [h, w] = [x.size(2), x.size(3)];
+        const ph = Math.ceil(h / d) * d - h, pw = Math.ceil(w / d) * d - w;
+        if (ph || pw) x = pad(x, [0, pw, 0, ph], 'constant', 0);
+      }
+      const clip = interpolate(x, { size: [S, S], mode: 'bilinear', alignCorners: false });
       const logits = this.forwardViews(clip, this.classEmbeddings(classNames));
       const loss = catSegLoss(logits, labels, { ignoreValue: this.opts.ignoreValue ?? 255, mode: this.opts.lossIgnoreMode ?? 'zero_target' });
-      return { loss, logits };
+      return { logits, losses: { loss_sem_seg: loss } };
     });
+  }
+
+  /** Every trainable tensor under its state-dict name (the optimizer's parameter groups read the
+   * names: CLIP_MULTIPLIER applies to CLIP and its orthogonal transforms). */
+  trainableParameters(): [string, Tensor][] {
+    return [...this.namedParameters()].filter(([, t]) => t.requiresGrad);
   }
 }

@@ -1,5 +1,6 @@
 // CAT-Seg checkpoints in detectron2's layout ({"model": state_dict} .pth, or safetensors with the
 // same names), and CLIP weights placed where CAT-Seg keeps them.
+import { isTrainerStateKey } from '../../io/checkpoint_keys.js';
 import { loadTensors } from '../../io/tensor_io.js';
 import { formatLoadReport, type LoadReport } from '../../nn/module.js';
 import { dispose, type Tensor } from '../../tensor/index.js';
@@ -35,7 +36,7 @@ export function loadClipIntoCatSeg(model: CATSeg, path: string): LoadReport {
  * report lists every missing, unexpected and mis-shaped key.
  */
 export function loadCatSegCheckpoint(model: CATSeg, path: string, opts: { strict?: boolean } = {}): LoadReport & { text: string } {
-  const { tensors } = loadTensors(path, { float32: true });
+  const { tensors } = loadTensors(path, { float32: true, filter: (k) => !isTrainerStateKey(k) });
   let sd = tensors;
   const hasHclipOft = [...sd.keys()].some((k) => /_oft_(layer_R|relation_[lm]_R)/.test(k));
   if (hasHclipOft && model.oft) {

@@ -9,7 +9,7 @@ export interface TransformerRunOptions {
   /** Run the last block in dense mode with this residual (image tower only). */
   denseResidual?: DenseResidual;
   /** Block indices whose raw residual-stream outputs are returned (CAT-Seg's guidance taps). */
-  taps?: number[];
+  taps?: readonly number[];
 }
 
 export class Transformer extends Module {

@@ -22,8 +22,11 @@ export interface VisionConfig {
 export interface DenseOutput {
   /** ln_post + proj on every token: [B, 1 + gh*gw, outputDim] (CLS first). */
   tokens: Tensor;
-  /** Raw residual-stream outputs of the requested blocks, [B, 1 + gh*gw, width]. */
+  /** Raw residual-stream outputs of the requested blocks, [B, 1 + gh*gw, width]; the last
+   * block's entry is its dense output (the same tensor as `residual`). */
   taps: Map<number, Tensor>;
+  /** The final residual stream before ln_post (the dense last block's output): [B, 1 + gh*gw, width]. */
+  residual: Tensor;
   grid: [number, number];
 }
 
@@ -93,18 +96,20 @@ export class VisionTransformer extends Module {
     });
   }
 
-  /** Dense per-token features (CAT-Seg 'cls' residual or MaskCLIP 'token' residual) and taps. */
-  dense(images: Tensor, opts: { residual?: DenseResidual; taps?: number[] } = {}): DenseOutput {
+  /** Dense per-token features (CAT-Seg 'cls' residual or MaskCLIP 'token' residual), the
+   * requested taps (any blocks) and the final residual stream, so that components reading CLIP's
+   * intermediate features need no hooks. */
+  dense(images: Tensor, opts: { residual?: DenseResidual; taps?: readonly number[] } = {}): DenseOutput {
     for (const t of opts.taps ?? []) {
-      if (!Number.isInteger(t) || t < 0 || t >= this.cfg.layers - 1) {
-        throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `VisionTransformer.dense: tap ${t} must be a block index in [0, ${this.cfg.layers - 2}]`);
+      if (!Number.isInteger(t) || t < 0 || t >= this.cfg.layers) {
+        throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `VisionTransformer.dense: tap ${t} must be a block index in [0, ${this.cfg.layers - 1}]`);
       }
     }
     return tidy(() => {
       const { x, grid } = this.embed(images);
       const { out, taps } = this.transformer.run(x, { denseResidual: opts.residual ?? 'cls', taps: opts.taps });
       const tokens = this.ln_post.forward(out).matmul(this.proj);
-      return { tokens, taps, grid };
+      return { tokens, taps, residual: out, grid };
     });
   }
 }

@@ -1,0 +1,170 @@
+// `ahs-seg train`: what CAT-Seg's train_net.py main() does with detectron2's DefaultTrainer —
+// config, seed, model, weights (resume, MODEL.WEIGHTS or pretrained CLIP), datasets, loader,
+// optimizer, hooks — and `--eval-only`.
+import { randomInt } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { dumpConfig, loadConfig, type AhsConfig } from '../../config/index.js';
+import type { SegDataset } from '../../data/sample.js';
+import { AhsError } from '../../errors.js';
+import { buildModel } from '../../models/registry.js';
+import type { BuiltModel } from '../../models/seg_model.js';
+import { dispose, engineInfo, manualSeed } from '../../tensor/index.js';
+import { resolveClipWeights } from '../clip_weights.js';
+import { evaluateDataset, flattenResults } from '../evaluate_dataset.js';
+import type { SemSegResults } from '../../eval/sem_seg_metrics.js';
+import { buildGradClipper, buildOptimizer } from './build_optimizer.js';
+import { Checkpointer, readTrainCheckpoint } from './checkpointer.js';
+import { EvalHook, LrSchedulerHook, PeriodicCheckpointerHook, PeriodicWriterHook } from './hooks.js';
+import { lrMultiplierFromConfig } from './lr_scheduler.js';
+import { restoreTrainerState, trainerState } from './trainer_state.js';
+import { Trainer } from './trainer.js';
+import { openTrainingData, resolveTrainDatasets, resolveTestDatasets } from './training_data.js';
+
+export interface TrainRunOptions {
+  configFile: string;
+  overrides?: string[];
+  resume?: boolean;
+  evalOnly?: boolean;
+  /** Dataset root for registered names (default $DETECTRON2_DATASETS, else ./datasets). */
+  datasetRoot?: string;
+  log?: (line: string) => void;
+}
+
+export interface TrainRunResult {
+  outputDir: string;
+  /** The checkpoint written last (model_final after a complete run). */
+  checkpoint: string | null;
+  results: Map<string, SemSegResults>;
+}
+
+/** Which device training runs on: MODEL.DEVICE, or the CPU when CUDA is asked for but absent. */
+function trainingDevice(cfg: AhsConfig, log: (l: string) => void): 'cpu' {
+  const want = cfg.MODEL.DEVICE;
+  if (want === 'cpu') return 'cpu';
+  if (!/^cuda(:\d+)?$/.test(want)) throw new AhsError('AHS_ERR_CONFIG_VALUE', `MODEL.DEVICE must be cpu, cuda or cuda:N, got '${want}'`);
+  if (!engineInfo().cudaAvailable) {
+    log(`[train] MODEL.DEVICE is '${want}' but the linked libtorch sees no CUDA device: training on the CPU`);
+    return 'cpu';
+  }
+  throw new AhsError('AHS_ERR_DEVICE', `MODEL.DEVICE '${want}': training on CUDA devices is not wired into the trainer yet; set MODEL.DEVICE cpu`);
+}
+
+/** Model weights at the start of a run: MODEL.WEIGHTS (fine-tuning) or the pretrained CLIP. */
+async function initialWeights(built: BuiltModel, cfg: AhsConfig, log: (l: string) => void): Promise<void> {
+  if (cfg.MODEL.WEIGHTS) {
+    const r = built.loadCheckpoint(cfg.MODEL.WEIGHTS, { strict: false });
+    log(`[train] initialised from MODEL.WEIGHTS ${cfg.MODEL.WEIGHTS}${r.text ? `:\n${r.text}` : ''}`);
+    return;
+  }
+  const path = await resolveClipWeights(built.pretrained.source);
+  const r = built.pretrained.load(path);
+  if (r.missing.length || r.mismatched.length) {
+    throw new AhsError('AHS_ERR_STATE_DICT', `pretrained CLIP ${path} does not fit the model: ${r.missing.length} missing, ${r.mismatched.length} mis-shaped keys (e.g. ${[...r.missing, ...r.mismatched.map((m) => m.key)].slice(0, 3).join(', ')})`);
+  }
+  log(`[train] CLIP initialised from ${path}`);
+}
+
+export async function runTrain(opts: TrainRunOptions): Promise<TrainRunResult> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const cfg = loadConfig(opts.configFile, opts.overrides ?? []);
+  const outputDir = resolve(cfg.OUTPUT_DIR);
+  trainingDevice(cfg, log);
+  mkdirSync(outputDir, { recursive: true });
+  const checkpointer = new Checkpointer(outputDir);
+  checkpointer.removeStaleTemporaries();
+  const last = opts.resume ? checkpointer.lastCheckpoint() : null;
+  if (opts.resume && !last) log(`[train] --resume: no checkpoint in ${outputDir}, starting a new run`);
+  const saved = last ? readTrainCheckpoint(last) : null;
+  const seed = saved?.state.seed ?? (cfg.SEED >= 0 ? cfg.SEED : randomInt(2 ** 31));
+  manualSeed(seed);
+  log(`[train] seed ${seed}${cfg.SEED < 0 && !saved ? ' (SEED < 0: drawn at random)' : ''}`);
+
+  const built = buildModel(cfg, { textCacheDir: null });
+  const { model } = built;
+  const testSets = await resolveTestDatasets(cfg, opts.datasetRoot);
+  try {
+    if (saved) {
+      model.loadStateDict(saved.model, { strict: true, source: last! });
+    } else if (!opts.evalOnly || !cfg.MODEL.WEIGHTS) {
+      await initialWeights(built, cfg, log);
+    } else {
+      const r = built.loadCheckpoint(cfg.MODEL.WEIGHTS, { strict: true });
+      if (r.text) log(r.text);
+    }
+    const evaluate = async (): Promise<Map<string, SemSegResults>> => {
+      const labeler = built.predictor(cfg.TEST.SLIDING_WINDOW ? 'sliding' : 'whole');
+      const out = new Map<string, SemSegResults>();
+      for (const ds of testSets) {
+        const r = await evaluateDataset(labeler, ds, { outDir: join(outputDir, 'inference'), model: 'model' });
+        out.set(ds.name, r);
+        log(`[eval] ${ds.name}: ${ds.items.length} images, mIoU ${r.sem_seg.mIoU?.toFixed(2)}`);
+      }
+      return out;
+    };
+    if (opts.evalOnly) {
+      if (testSets.length === 0) throw new AhsError('AHS_ERR_CONFIG_VALUE', '--eval-only: DATASETS.TEST is empty');
+      model.eval();
+      return { outputDir, checkpoint: last, results: await evaluate() };
+    }
+    return await trainLoop(cfg, built, { checkpointer, seed, saved, outputDir, testSets, evaluate, log, datasetRoot: opts.datasetRoot });
+  } finally {
+    if (saved) { dispose([...saved.model.values()]); dispose([...saved.optimizer.values()]); }
+    model.dispose();
+  }
+}
+
+interface LoopContext {
+  checkpointer: Checkpointer;
+  seed: number;
+  saved: ReturnType<typeof readTrainCheckpoint> | null;
+  outputDir: string;
+  testSets: SegDataset[];
+  evaluate: () => Promise<Map<string, SemSegResults>>;
+  log: (l: string) => void;
+  datasetRoot?: string;
+}
+
+async function trainLoop(cfg: AhsConfig, built: BuiltModel, c: LoopContext): Promise<TrainRunResult> {
+  const { model } = built;
+  const s = cfg.SOLVER;
+  const accum = s.GRAD_ACCUM_STEPS;
+  if (!(accum >= 1) || s.IMS_PER_BATCH % accum !== 0) {
+    throw new AhsError('AHS_ERR_CONFIG_VALUE', `SOLVER.GRAD_ACCUM_STEPS ${accum} must be a positive divisor of SOLVER.IMS_PER_BATCH ${s.IMS_PER_BATCH}`);
+  }
+  const train = await resolveTrainDatasets(cfg, c.datasetRoot, c.log);
+  const optimizer = buildOptimizer(model, cfg);
+  const data = await openTrainingData(cfg, train, { seed: c.seed, batchSize: s.IMS_PER_BATCH / accum, resume: c.saved?.state.loader, log: c.log });
+  let checkpoint: string | null = null;
+  const results = new Map<string, SemSegResults>();
+  try {
+    const startIter = c.saved ? restoreTrainerState(c.saved, optimizer) + 1 : 0;
+    if (startIter >= s.MAX_ITER) {
+      c.log(`[train] the last checkpoint is at iteration ${startIter} of SOLVER.MAX_ITER ${s.MAX_ITER}: nothing left to train`);
+      return { outputDir: c.outputDir, checkpoint: c.checkpointer.lastCheckpoint(), results };
+    }
+    dumpConfig(cfg, join(c.outputDir, 'config.yaml'));
+    const trainer = new Trainer({ model, optimizer, data, lossWeights: built.lossWeights, clipGradients: buildGradClipper(cfg), accumulationSteps: accum });
+    const save = async (name: string, t: Trainer): Promise<void> => {
+      const st = trainerState(t.iter, c.seed, optimizer, data.state());
+      checkpoint = await c.checkpointer.save(name, model.stateDict(), optimizer.stateDict().tensors, st, cfg.toYAML());
+    };
+    trainer.register(
+      new LrSchedulerHook(s.BASE_LR, lrMultiplierFromConfig(cfg)),
+      new PeriodicCheckpointerHook(s.CHECKPOINT_PERIOD, save),
+      new EvalHook(c.testSets.length ? cfg.TEST.EVAL_PERIOD : 0, async () => {
+        const r = await c.evaluate();
+        for (const [k, v] of r) results.set(k, v);
+        return flattenResults(r);
+      }),
+      new PeriodicWriterHook({ period: s.LOG_PERIOD, metricsPath: join(c.outputDir, 'metrics.json'), imagesPerStep: s.IMS_PER_BATCH, log: c.log }),
+    );
+    c.log(`[train] ${train.items.length} training images, ${train.classNames.length} classes; iterations ${startIter}..${s.MAX_ITER - 1}, ${s.IMS_PER_BATCH} images per step${accum > 1 ? ` in ${accum} micro-batches` : ''}`);
+    await trainer.train(startIter, s.MAX_ITER);
+    return { outputDir: c.outputDir, checkpoint, results };
+  } finally {
+    await data.close();
+    optimizer.dispose();
+  }
+}
+
