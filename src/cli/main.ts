@@ -60,6 +60,18 @@ evalOptions(program.command('eval-suite')
   .action(async (overrides: string[], opts) => (await import('./commands/eval.js')).evalCommand(opts, overrides, true));
 
 program
+  .command('train')
+  .description('train a model (train_net.py): datasets from DATASETS.TRAIN, checkpoints, metrics.json and evaluation in OUTPUT_DIR')
+  .requiredOption('--config-file <file>', 'YAML config (detectron2 style, _BASE_ inheritance)')
+  .option('--resume', 'continue from OUTPUT_DIR/last_checkpoint (model, optimizer, schedule, RNG, data position)')
+  .option('--eval-only', 'evaluate MODEL.WEIGHTS on DATASETS.TEST instead of training')
+  .option('--num-gpus <n>', 'processes per machine (1 for now)', (v) => Number(v))
+  .option('--num-machines <n>', 'machines (1 for now)', (v) => Number(v))
+  .option('--dataset-root <dir>', 'root of registered datasets (default $DETECTRON2_DATASETS, else ./datasets)')
+  .argument('[overrides...]', 'KEY VALUE config overrides, e.g. SOLVER.MAX_ITER 1000 OUTPUT_DIR out/run1')
+  .action(async (overrides: string[], opts) => (await import('./commands/train.js')).trainCommand(opts, overrides));
+
+program
   .command('eval-masks')
   .description('score label-map PNGs already on disk against a benchmark\'s ground truth')
   .requiredOption('--pred <dir>', 'folder of predicted label maps (0-based class indices, 8- or 16-bit PNG)')
@@ -71,6 +83,23 @@ program
   .option('--visualize <n>', 'write N side-by-side PNGs (image | ground truth | prediction); needs --images', (v) => Number(v))
   .option('--images <dir>', 'images for --visualize, matched by stem')
   .action(async (opts) => (await import('./commands/eval_masks.js')).evalMasksCommand(opts));
+
+program
+  .command('plot')
+  .description("draw a training run's loss terms, learning rate and evaluation mIoU from OUTPUT_DIR/metrics.json to a PNG (and an SVG beside it)")
+  .argument('<output_dir>', 'the OUTPUT_DIR of an `ahs-seg train` run')
+  .option('--out <file.png>', 'PNG to write (default OUTPUT_DIR/metrics.png); the SVG goes beside it')
+  .option('--width <px>', 'PNG width in pixels', (v) => Number(v), 1200)
+  .action(async (outputDir: string, opts: { out?: string; width?: number }) => (await import('./commands/plot.js')).plot(outputDir, opts));
+
+program
+  .command('prepare')
+  .description("convert an official dataset download into CAT-Seg's detectron2 layout (its datasets/prepare_*.py, in TypeScript)")
+  .argument('<dataset>', 'coco-stuff, ade150, ade847, pc59, pc459 or voc')
+  .requiredOption('--src <dir>', 'the unpacked official download (see README: what each dataset expects)')
+  .option('--root <dir>', 'datasets root to write into (default $DETECTRON2_DATASETS, else ./datasets)')
+  .option('--jobs <n>', 'images converted at once', (v) => Number(v), 4)
+  .action(async (dataset: string, opts) => (await import('./commands/prepare.js')).prepareCommand(dataset, opts));
 
 async function main(): Promise<void> {
   try {

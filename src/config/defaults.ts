@@ -16,8 +16,8 @@ export const SCHEMA = section('Root of the ahs-seg config.', {
     META_ARCHITECTURE: str('CATSeg', 'Registered model builder (detectron2 default GeneralizedRCNN does not exist here).'),
     WEIGHTS: str('', 'Checkpoint to load (.pth / .safetensors); empty = CLIP weights only.'),
     DEVICE: str('cuda', 'Device to run on: cuda, cuda:N or cpu (detectron2 default).'),
-    PIXEL_MEAN: floats([103.53, 116.28, 123.675], 'Image mean in INPUT.FORMAT channel order, 0-255 (detectron2 BGR default).', 3),
-    PIXEL_STD: floats([1.0, 1.0, 1.0], 'Image std in INPUT.FORMAT channel order, 0-255.', 3),
+    PIXEL_MEAN: floats([103.53, 116.28, 123.675], 'Image mean, 0-255 (detectron2 BGR default). No effect: CAT-Seg normalises a copy with it that nothing reads; CLIP_PIXEL_MEAN applies.', 3),
+    PIXEL_STD: floats([1.0, 1.0, 1.0], 'Image std, 0-255. No effect, as PIXEL_MEAN; CLIP_PIXEL_STD applies.', 3),
     CLIP_PIXEL_MEAN: floats([122.7709383, 116.7460125, 104.09373615], 'CLIP input mean, RGB 0-255 (OpenAI CLIP).', 3),
     CLIP_PIXEL_STD: floats([68.5005327, 66.6321579, 70.323163], 'CLIP input std, RGB 0-255 (OpenAI CLIP).', 3),
     PROMPT_ENSEMBLE: bool(false, 'Unused by CAT-Seg; declared so its configs load (PROMPT_ENSEMBLE_TYPE decides).'),
@@ -35,7 +35,7 @@ export const SCHEMA = section('Root of the ahs-seg config.', {
       NAME: str('CATSegHead', 'Registered head builder.'),
       IN_FEATURES: strs(['p2', 'p3', 'p4', 'p5'], 'Backbone features (detectron2 key; CAT-Seg configs set it but the CLIP head ignores it).'),
       IGNORE_VALUE: int(255, 'Label value of unlabelled pixels.'),
-      NUM_CLASSES: int(54, 'Number of training classes (171 for COCO-Stuff).'),
+      NUM_CLASSES: int(54, 'Training classes (171 for COCO-Stuff). Not read: the open-vocabulary head takes the class list of the dataset / TRAIN_CLASS_JSON.'),
       TRAIN_CLASS_JSON: str('datasets/ADE20K_2021_17_01/ADE20K_847.json', 'JSON list of training class names.'),
       TEST_CLASS_JSON: str('datasets/ADE20K_2021_17_01/ADE20K_847.json', 'JSON list of test class names.'),
       TRAIN_CLASS_INDEXES: str('datasets/coco/coco_stuff/split/seen_indexes.json', 'Seen-class split (CAT-Seg key; unused by the released code).'),
@@ -68,6 +68,7 @@ export const SCHEMA = section('Root of the ahs-seg config.', {
         'zero_target',
         '[ahs-seg] Ignored pixels in the BCE: all-zero targets (CAT-Seg exact) or left out of the mean.',
       ),
+      CHECKPOINT_CLASS_CHUNK: int(0, '[ahs-seg] Activation checkpointing in training: the per-class stages (cost embedding, spatial aggregation, decoder, loss) keep no activations and are recomputed in backward this many classes at a time (0 = off). Same gradients, much less memory.'),
       SEM_SEG_LOSS_WEIGHT: float(1.0, '[ahs-seg] Weight of loss_sem_seg in the total loss (the reference adds it with weight 1).'),
       USE_ADAPTIVE_ENERGY: bool(false, 'AHS-Seg HA-HEM: layer-wise adaptive OFT constraint strength.'),
       ENERGY_LOSS_WEIGHT: float(0.01, 'AHS-Seg HA-HEM regulariser weight.'),
@@ -96,7 +97,7 @@ export const SCHEMA = section('Root of the ahs-seg config.', {
     MIN_SIZE_TRAIN: ints([800], 'Shortest-edge sizes for training resize (a tuple in YAML: (384, )).'),
     MIN_SIZE_TRAIN_SAMPLING: oneOf(['choice', 'range'], 'choice', 'Pick one of MIN_SIZE_TRAIN, or sample in [min, max].'),
     MAX_SIZE_TRAIN: int(1333, 'Longest-edge cap for training resize.'),
-    MIN_SIZE_TEST: int(800, 'Shortest-edge size for test resize (0 = no resize).'),
+    MIN_SIZE_TEST: int(800, 'Shortest-edge size of the test resize before whole-image inference (0 = no resize); the sliding window resizes to SLIDING_WINDOW_RESOLUTION instead.'),
     MAX_SIZE_TEST: int(1333, 'Longest-edge cap for test resize.'),
     RANDOM_FLIP: oneOf(['horizontal', 'vertical', 'none'], 'horizontal', 'Training flip direction (p = 0.5).'),
     CROP: section('Training random crop.', {
@@ -121,7 +122,7 @@ export const SCHEMA = section('Root of the ahs-seg config.', {
     NUM_WORKERS: int(4, 'Decoding workers.'),
     ASPECT_RATIO_GROUPING: bool(true, 'Batch portrait and landscape images separately.'),
     SAMPLER_TRAIN: str('TrainingSampler', 'Training sampler (infinite shuffled stream).'),
-    FILTER_EMPTY_ANNOTATIONS: bool(true, 'Drop training images without annotations.'),
+    FILTER_EMPTY_ANNOTATIONS: bool(true, 'No effect on semantic segmentation (detectron2 filters instance annotations only).'),
   }),
 
   SOLVER: section('Optimiser and schedule.', {
@@ -168,7 +169,7 @@ export const SCHEMA = section('Root of the ahs-seg config.', {
 
   OUTPUT_DIR: str('./output', 'Where checkpoints, logs, metrics and the merged config.yaml go.'),
   SEED: int(-1, 'Random seed (negative = random).'),
-  CUDNN_BENCHMARK: bool(false, 'Let cuDNN benchmark convolution algorithms.'),
+  CUDNN_BENCHMARK: bool(false, 'Let cuDNN benchmark convolution algorithms. Not read yet (the trainer runs on the CPU).'),
 });
 
 export type AhsConfig = TypedCfg<typeof SCHEMA>;

@@ -55,6 +55,7 @@ export async function runEval(opts: RunEvalOptions): Promise<{ summaries: Benchm
     slidingResolution: [t.SLIDING_WINDOW_RESOLUTION[0]!, t.SLIDING_WINDOW_RESOLUTION[1]!],
     overlap: t.SLIDING_WINDOW_OVERLAP,
     sizeDivisibility: cfg.MODEL.MASK_FORMER.SIZE_DIVISIBILITY,
+    testResize: { minSize: cfg.INPUT.MIN_SIZE_TEST, maxSize: cfg.INPUT.MAX_SIZE_TEST },
   });
   dumpConfig(cfg, join(opts.outDir, 'config.yaml')); // atomic; the merged config of this run
   const st = statSync(weights);

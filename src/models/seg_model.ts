@@ -2,7 +2,7 @@
 // a dict of named losses). The trainer sums the terms with weights the builder read from the
 // config, logs each term, and never needs to know which model or which components it trains.
 import type { LoadReport, Module } from '../nn/module.js';
-import type { Tensor } from '../tensor/index.js';
+import type { BackwardTape, Tensor } from '../tensor/index.js';
 
 /** One training batch, already augmented: all images of one size. */
 export interface TrainingBatch {
@@ -12,6 +12,12 @@ export interface TrainingBatch {
   labels: Tensor;
   /** The vocabulary the label values index (the text encoder's prompts). */
   classNames: string[];
+}
+
+/** What the trainer lends the model for one forward/backward. */
+export interface TrainingContext {
+  /** Staged backward for activation checkpointing; the trainer calls tape.backward(total). */
+  tape?: BackwardTape;
 }
 
 export interface TrainingOutput {
@@ -28,7 +34,7 @@ export interface PixelLabeler {
 }
 
 export interface SegmentationModel extends Module {
-  forwardTrain(batch: TrainingBatch): TrainingOutput;
+  forwardTrain(batch: TrainingBatch, ctx?: TrainingContext): TrainingOutput;
   /** Trainable tensors by state-dict name (the optimizer's groups are chosen by name). */
   trainableParameters(): [string, Tensor][];
 }

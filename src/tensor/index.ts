@@ -19,3 +19,4 @@ export { timeMs, matmulGflops, linearGflops } from './throughput.js';
 export { countFlops } from './flops.js';
 export { profileOps, formatOpProfile, type OpProfileRow } from './profile.js';
 export { checkDevice } from './op_support.js';
+export { BackwardTape } from './backward_tape.js';

@@ -15,6 +15,7 @@ import { evaluateDataset, flattenResults } from '../evaluate_dataset.js';
 import type { SemSegResults } from '../../eval/sem_seg_metrics.js';
 import { buildGradClipper, buildOptimizer } from './build_optimizer.js';
 import { Checkpointer, readTrainCheckpoint } from './checkpointer.js';
+import { checkTrainConfig } from './check_config.js';
 import { EvalHook, LrSchedulerHook, PeriodicCheckpointerHook, PeriodicWriterHook } from './hooks.js';
 import { lrMultiplierFromConfig } from './lr_scheduler.js';
 import { restoreTrainerState, trainerState } from './trainer_state.js';
@@ -68,6 +69,7 @@ async function initialWeights(built: BuiltModel, cfg: AhsConfig, log: (l: string
 export async function runTrain(opts: TrainRunOptions): Promise<TrainRunResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const cfg = loadConfig(opts.configFile, opts.overrides ?? []);
+  if (!opts.evalOnly) checkTrainConfig(cfg);
   const outputDir = resolve(cfg.OUTPUT_DIR);
   trainingDevice(cfg, log);
   mkdirSync(outputDir, { recursive: true });
@@ -86,11 +88,12 @@ export async function runTrain(opts: TrainRunOptions): Promise<TrainRunResult> {
   try {
     if (saved) {
       model.loadStateDict(saved.model, { strict: true, source: last! });
-    } else if (!opts.evalOnly || !cfg.MODEL.WEIGHTS) {
-      await initialWeights(built, cfg, log);
-    } else {
+    } else if (opts.evalOnly) {
+      if (!cfg.MODEL.WEIGHTS) throw new AhsError('AHS_ERR_CONFIG_VALUE', '--eval-only evaluates MODEL.WEIGHTS, which is empty: give MODEL.WEIGHTS path/to/model_final.safetensors (or --resume to evaluate the last checkpoint)');
       const r = built.loadCheckpoint(cfg.MODEL.WEIGHTS, { strict: true });
       if (r.text) log(r.text);
+    } else {
+      await initialWeights(built, cfg, log);
     }
     const evaluate = async (): Promise<Map<string, SemSegResults>> => {
       const labeler = built.predictor(cfg.TEST.SLIDING_WINDOW ? 'sliding' : 'whole');

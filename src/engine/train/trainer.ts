@@ -3,7 +3,7 @@
 // Everything periodic (lr schedule, checkpoints, evaluation, metrics) is a hook (hooks.ts).
 import { AhsError } from '../../errors.js';
 import type { SegmentationModel, TrainingBatch } from '../../models/seg_model.js';
-import { tidy, type Tensor } from '../../tensor/index.js';
+import { BackwardTape, tidy, type Tensor } from '../../tensor/index.js';
 import type { GradClipper, Optimizer } from './build_optimizer.js';
 import { EventStorage } from './event_storage.js';
 
@@ -83,11 +83,16 @@ export class Trainer {
       const { batch, dataTimeMs, dispose } = await this.opts.data.next();
       dataMs += dataTimeMs;
       try {
+        const tape = new BackwardTape();
         const values = tidy(() => {
-          const { losses } = this.model.forwardTrain(batch);
-          const vals = this.checkLosses(losses);
-          total(losses, this.opts.lossWeights, steps).backward();
-          return vals;
+          try {
+            const { losses } = this.model.forwardTrain(batch, { tape });
+            const vals = this.checkLosses(losses);
+            tape.backward(total(losses, this.opts.lossWeights, steps));
+            return vals;
+          } finally {
+            tape.dispose();
+          }
         });
         for (const [k, v] of Object.entries(values)) sums[k] = (sums[k] ?? 0) + v / steps;
       } finally {

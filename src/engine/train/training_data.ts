@@ -27,7 +27,7 @@ function withClassJson(ds: SegDataset, key: string, path: string, log: (l: strin
   } catch (err) {
     throw new AhsError('AHS_ERR_FILE_FORMAT', `${key} '${path}' is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  const { classes } = parseClassList(parsed, path);
+  const { classNames: classes } = parseClassList(parsed, path);
   if (classes.length !== ds.classNames.length) {
     throw new AhsError('AHS_ERR_CONFIG_VALUE', `${key} '${path}' names ${classes.length} classes but the labels of ${ds.name} index ${ds.classNames.length}`);
   }

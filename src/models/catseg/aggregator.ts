@@ -3,12 +3,13 @@
 // class aggregation) -> two-stage upsampling decoder with CLIP guidance -> one logit map per class.
 import { AhsError, check, fmtShape } from '../../errors.js';
 import { Conv2d, Linear, Module, ModuleList, ReLU, Sequential } from '../../nn/index.js';
-import { cat, einsum, tidy, type Tensor } from '../../tensor/index.js';
+import { einsum, tidy, type Tensor } from '../../tensor/index.js';
 import { ClassTransformerLayer } from './class_aggregation.js';
 import type { AttentionType } from './class_attention.js';
 import { classCostMax, correlation, embedCost, gatherClasses, l2Normalize, scatterClassLogits, selectTopClasses } from './cost_volume.js';
 import { SwinTransformerBlockWrapper } from './spatial_aggregation.js';
 import { Up } from './upsampling_decoder.js';
+import { PlainClassStages, type ClassStages } from './class_stages.js';
 
 /** The Aggregator's constructor arguments (the reference's names in comments). */
 export interface AggregatorOptions {
@@ -41,17 +42,9 @@ export interface AggregatorForwardOptions {
   /** Run the per-class stages (cost embedding, spatial aggregation, decoder) this many classes
    * at a time to bound memory; class aggregation always sees every class. */
   classChunk?: number;
-}
-
-/** Splits x along its class dim, maps each chunk, and concatenates the results along `outDim`. */
-function overClasses(x: Tensor, classDim: number, chunk: number | undefined, outDim: number, fn: (xc: Tensor, start: number) => Tensor): Tensor {
-  const T = x.size(classDim);
-  if (!chunk || chunk >= T) return fn(x, 0);
-  const parts: Tensor[] = [];
-  for (let s = 0; s < T; s += chunk) parts.push(tidy(() => fn(x.narrow(classDim, s, Math.min(chunk, T - s)), s)));
-  const out = cat(parts, outDim);
-  for (const p of parts) p.dispose();
-  return out;
+  /** How the per-class stages run (default: PlainClassStages(classChunk)); training with
+   * activation checkpointing passes CheckpointedClassStages. */
+  stages?: ClassStages;
 }
 
 export class AggregatorLayer extends Module {
@@ -70,9 +63,10 @@ export class AggregatorLayer extends Module {
   }
 
   /** x (B, C, T, H, W) -> (B, C, T, H, W); `onSpatial` sees the output of spatial aggregation. */
-  forward(x: Tensor, appearance: Tensor | null, text: Tensor | null, opts: { classChunk?: number; onSpatial?: (t: Tensor) => void } = {}): Tensor {
+  forward(x: Tensor, appearance: Tensor | null, text: Tensor | null, opts: { stages?: ClassStages; onSpatial?: (t: Tensor) => void } = {}): Tensor {
+    const stages = opts.stages ?? new PlainClassStages();
     return tidy(() => {
-      const s = overClasses(x, 2, opts.classChunk, 2, (xc) => this.swin_block.forward(xc, appearance)); // (B, C, T, H, W)
+      const s = stages.map(x, 2, 2, (xc) => this.swin_block.forward(xc, appearance)); // (B, C, T, H, W)
       opts.onSpatial?.(s);
       return this.attention.forward(s, text); // (B, C, T, H, W)
     });
@@ -129,7 +123,8 @@ export class Aggregator extends Module {
       () => `Aggregator: image features must be (B, C, ${Hf}, ${Wf}), got ${fmtShape(imgFeats.shape)}`);
     check(textFeats.rank === 4 && textFeats.size(0) === imgFeats.size(0) && textFeats.size(2) === o.promptChannels, 'AHS_ERR_SHAPE',
       () => `Aggregator: text features must be (B=${imgFeats.size(0)}, T, P=${o.promptChannels}, C), got ${fmtShape(textFeats.shape)}`);
-    const { trace, classChunk } = opts;
+    const { trace } = opts;
+    const stages = opts.stages ?? new PlainClassStages(opts.classChunk);
     return tidy(() => {
       const T = textFeats.size(1);
       trace?.('agg_text_feats', textFeats);
@@ -148,17 +143,18 @@ export class Aggregator extends Module {
         corr.dispose();
         corr = einsum('bchw,btpc->bpthw', l2Normalize(imgFeats, 1), text); // (B, P, pad_len, H, W)
       }
-      let x = overClasses(corr, 2, classChunk, 2, (c) => embedCost(this.conv1, c)); // (B, C, T', H, W)
+      let x = stages.map(stages.boundary(corr), 2, 2, (c) => embedCost(this.conv1, c)); // (B, C, T', H, W)
       trace?.('corr_embed', x);
 
-      const appearance = this.guidance_projection && appearanceGuidance ? this.guidance_projection.forward(appearanceGuidance) : null; // (B, Ca', H, W)
+      let appearance = this.guidance_projection && appearanceGuidance ? this.guidance_projection.forward(appearanceGuidance) : null; // (B, Ca', H, W)
       if (appearance) trace?.('appearance_guidance_proj', appearance);
+      if (appearance) appearance = stages.boundary(appearance);
       const decoderProj: (Tensor | null)[] = [null, null];
       if (this.decoder_guidance_projection) {
         check(decoderGuidance.length === 2, 'AHS_ERR_SHAPE', () => `Aggregator: expected 2 decoder guidance maps, got ${decoderGuidance.length}`);
         this.decoder_guidance_projection.items.forEach((proj, i) => {
           const g = decoderGuidance[i];
-          decoderProj[i] = g ? proj.forward(g) : null;
+          decoderProj[i] = g ? stages.boundary(proj.forward(g)) : null;
           if (decoderProj[i]) trace?.(`decoder_guidance_proj${i}`, decoderProj[i]!);
         });
       }
@@ -167,16 +163,17 @@ export class Aggregator extends Module {
         const m = text.mean(-2); // (B, T', Ct)
         textGuidance = this.text_guidance_projection.forward(m.div(m.norm(2, -1, true))); // (B, T', Ct')
         trace?.('text_guidance_proj', textGuidance);
+        textGuidance = stages.boundary(textGuidance);
       }
 
       this.layers.items.forEach((layer, i) => {
-        const next = layer.forward(x, appearance, textGuidance, { classChunk, onSpatial: (s) => trace?.(`layer${i}_after_spatial`, s) });
+        const next = layer.forward(x, appearance, textGuidance, { stages, onSpatial: (s) => trace?.(`layer${i}_after_spatial`, s) });
         x.dispose();
         x = next; // (B, C, T', H, W)
         trace?.(`layer${i}_out`, x);
       });
 
-      const logits = overClasses(x, 2, classChunk, 1, (xc, start) => this.decode(xc, decoderProj, trace, start)); // (B, T', 4H, 4W)
+      const logits = stages.map(x, 2, 1, (xc, start) => this.decode(xc, decoderProj, trace, start)); // (B, T', 4H, 4W)
       return classes ? scatterClassLogits(logits, classes, T) : logits; // (B, T, 4H, 4W)
     });
   }

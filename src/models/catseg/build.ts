@@ -10,6 +10,7 @@ import { promptTemplates, type PromptEnsemble } from '../clip/prompts.js';
 import { aggregatorOptionsFromConfig } from './catseg_head.js';
 import { CATSeg, type CatSegOptions } from './catseg_model.js';
 import { loadCatSegCheckpoint, loadClipIntoCatSeg } from './checkpoint.js';
+import { checkCatSegModelConfig } from './supported_config.js';
 import { CatSegPredictor } from './inference.js';
 import type { BuiltModel } from '../seg_model.js';
 
@@ -37,6 +38,7 @@ export function clipSpecFromConfig(cfg: AhsConfig): ClipSpec {
 }
 
 export function catsegOptionsFromConfig(cfg: AhsConfig, clip: ClipSpec = clipSpecFromConfig(cfg)): CatSegOptions {
+  checkCatSegModelConfig(cfg);
   const h = cfg.MODEL.SEM_SEG_HEAD;
   const templates = promptTemplates(cfg.MODEL.PROMPT_ENSEMBLE_TYPE as PromptEnsemble);
   const pooling: [number, number] = [h.POOLING_SIZES[0]!, h.POOLING_SIZES[1]!];
@@ -61,6 +63,9 @@ export function catsegOptionsFromConfig(cfg: AhsConfig, clip: ClipSpec = clipSpe
     trainPooling: pooling,
     testPooling: pooling,
     sizeDivisibility: cfg.MODEL.MASK_FORMER.SIZE_DIVISIBILITY,
+    checkpointClassChunk: h.CHECKPOINT_CLASS_CHUNK,
+    clipPixelMean: [...cfg.MODEL.CLIP_PIXEL_MEAN],
+    clipPixelStd: [...cfg.MODEL.CLIP_PIXEL_STD],
   };
 }
 
@@ -90,6 +95,7 @@ export function buildCatSegModel(cfg: AhsConfig, opts: { textCacheDir?: string |
       slidingResolution: [t.SLIDING_WINDOW_RESOLUTION[0]!, t.SLIDING_WINDOW_RESOLUTION[1]!],
       overlap: t.SLIDING_WINDOW_OVERLAP,
       sizeDivisibility: cfg.MODEL.MASK_FORMER.SIZE_DIVISIBILITY,
+      testResize: { minSize: cfg.INPUT.MIN_SIZE_TEST, maxSize: cfg.INPUT.MAX_SIZE_TEST },
     }),
   };
 }

@@ -6,7 +6,8 @@
 import { check, fmtShape } from '../../errors.js';
 import { Module, type ConvTranspose2d } from '../../nn/index.js';
 import { interpolate, pad, tidy, type Tensor } from '../../tensor/index.js';
-import type { TrainingBatch, TrainingOutput } from '../seg_model.js';
+import type { TrainingBatch, TrainingContext, TrainingOutput } from '../seg_model.js';
+import { CheckpointedClassStages } from './class_stages.js';
 import { CLIP, type ClipConfig } from '../clip/clip_model.js';
 import { applyClipFinetune, type ClipFinetuneMode } from '../clip/finetune/modes.js';
 import type { OftRelation } from '../clip/finetune/oft_relation.js';
@@ -15,7 +16,7 @@ import { TextEmbedder } from '../clip/text_embedder.js';
 import { Aggregator, type AggregatorForwardOptions, type AggregatorOptions } from './aggregator.js';
 import { headForward, Namespace } from './catseg_head.js';
 import { guidanceUpsampler } from './guidance_upsampler.js';
-import { catSegLoss, type CatSegLossMode } from './loss.js';
+import { catSegLoss, catSegLossPart, type CatSegLossMode } from './loss.js';
 import type { LoadReport } from '../../nn/module.js';
 
 export interface CatSegOptions {
@@ -38,6 +39,12 @@ export interface CatSegOptions {
   /** Training inputs are padded to a multiple of this before the resize to CLIP's input
    * (MODEL.MASK_FORMER.SIZE_DIVISIBILITY; 0 or 1 = none). */
   sizeDivisibility?: number;
+  /** CLIP's input normalisation, RGB 0..255 (MODEL.CLIP_PIXEL_MEAN / CLIP_PIXEL_STD). */
+  clipPixelMean?: readonly number[];
+  clipPixelStd?: readonly number[];
+  /** Activation checkpointing in training: the per-class stages run without a graph and are
+   * recomputed in backward this many classes at a time (0 = off). */
+  checkpointClassChunk?: number;
 }
 
 export class CATSeg extends Module {
@@ -85,6 +92,11 @@ export class CATSeg extends Module {
     return report;
   }
 
+  /** CLIP-normalised images (B, 3, H, W) from RGB on the 0..255 scale. */
+  normalize(images: Tensor): Tensor {
+    return clipNormalize(images, this.opts.clipPixelMean, this.opts.clipPixelStd);
+  }
+
   /** Whether the text tower changes during training (then text is encoded with autograd). */
   get textTrainable(): boolean {
     for (const [n, t] of this.clip.namedParameters()) if (!n.startsWith('visual.') && t.requiresGrad) return true;
@@ -119,13 +131,15 @@ export class CATSeg extends Module {
    * ignoreValue). CLIP-normalised, padded to sizeDivisibility (zeros after normalisation, as
    * detectron2's ImageList) and resized to CLIP's input; the loss is taken at label resolution.
    */
-  forwardTrain(batch: TrainingBatch): TrainingOutput {
+  forwardTrain(batch: TrainingBatch, ctx: TrainingContext = {}): TrainingOutput {
     const { images, labels, classNames } = batch;
     check(images.rank === 4 && images.size(1) === 3 && labels.rank === 3 && labels.size(0) === images.size(0), 'AHS_ERR_SHAPE',
       () => `CATSeg.forwardTrain: images [B,3,H,W] and labels [B,H,W], got ${fmtShape(images.shape)} and ${fmtShape(labels.shape)}`);
+    const chunk = this.opts.checkpointClassChunk ?? 0;
+    const stages = ctx.tape && chunk > 0 ? new CheckpointedClassStages(ctx.tape, chunk) : null;
     return tidy(() => {
       const S = this.opts.clipInputSize;
-      let x = clipNormalize(images.float());
+      let x = this.normalize(images);
       const d = this.opts.sizeDivisibility ?? 0;
       if (d > 1) {
         const [h, w] = [x.size(2), x.size(3)];
@@ -133,8 +147,13 @@ export class CATSeg extends Module {
         if (ph || pw) x = pad(x, [0, pw, 0, ph], 'constant', 0);
       }
       const clip = interpolate(x, { size: [S, S], mode: 'bilinear', alignCorners: false });
-      const logits = this.forwardViews(clip, this.classEmbeddings(classNames));
-      const loss = catSegLoss(logits, labels, { ignoreValue: this.opts.ignoreValue ?? 255, mode: this.opts.lossIgnoreMode ?? 'zero_target' });
+      const logits = this.forwardViews(clip, this.classEmbeddings(classNames), stages ? { stages } : {});
+      const lossOpts = { ignoreValue: this.opts.ignoreValue ?? 255, mode: this.opts.lossIgnoreMode ?? 'zero_target' };
+      // With checkpointing the loss is one more per-class stage: (B, T, H, W) at label size never
+      // exists for all classes at once.
+      const loss = stages
+        ? stages.map(logits, 1, 0, (lc, start) => catSegLossPart(lc, labels, { ...lossOpts, classStart: start, numClasses: classNames.length }).reshape([1])).sum()
+        : catSegLoss(logits, labels, lossOpts);
       return { logits, losses: { loss_sem_seg: loss } };
     });
   }

@@ -9,7 +9,6 @@
 // bounded for ADE-847; the arg-max label map is accumulated chunk by chunk.
 import { AhsError, fmtShape } from '../../errors.js';
 import { cat, interpolate, keep, noGrad, pad, tidy, where, zeros, type Tensor } from '../../tensor/index.js';
-import { clipNormalize } from '../clip/preprocess.js';
 import type { CATSeg } from './catseg_model.js';
 
 export type InferenceProtocol = 'sliding' | 'whole';
@@ -24,6 +23,21 @@ export interface CatSegInferenceOptions {
   sizeDivisibility?: number;
   /** Classes per chunk when producing image-size maps. */
   outputClassChunk?: number;
+  /** 'whole': detectron2's test mapper first resizes the shortest edge to minSize (longest edge
+   * at most maxSize; INPUT.MIN_SIZE_TEST / MAX_SIZE_TEST, 0 = no resize). The probabilities are
+   * resized back to the image's own size either way. */
+  testResize?: { minSize: number; maxSize: number };
+}
+
+/** detectron2's ResizeShortestEdge.get_output_shape: (newH, newW). */
+export function shortestEdgeSize(h: number, w: number, short: number, maxSize: number): [number, number] {
+  const scale = short / Math.min(h, w);
+  let [nh, nw] = h < w ? [short, scale * w] : [scale * h, short];
+  if (Math.max(nh, nw) > maxSize) {
+    const s = maxSize / Math.max(nh, nw);
+    nh *= s; nw *= s;
+  }
+  return [Math.trunc(nh + 0.5), Math.trunc(nw + 0.5)];
 }
 
 /** Top-left corners of k x k crops at `stride` over `size` (nn.Unfold's positions). */
@@ -51,16 +65,27 @@ export class CatSegPredictor {
         const crops: Tensor[] = [];
         for (const y of cropStarts(rh, S, stride)) for (const x of cropStarts(rw, S, stride)) crops.push(big.narrow(2, y, S).narrow(3, x, S));
         const global = interpolate(img, { size: [S, S], mode: 'bilinear', alignCorners: false });
-        views = clipNormalize(cat([...crops, global], 0)); // (V, 3, S, S)
+        views = this.model.normalize(cat([...crops, global], 0)); // (V, 3, S, S)
       } else {
         const div = this.opts.sizeDivisibility ?? 32;
-        const n = clipNormalize(img);
+        const n = this.model.normalize(this.testResized(img));
         const [H, W] = [img.size(2), img.size(3)];
         const padded = pad(n, [0, (div - (W % div)) % div, 0, (div - (H % div)) % div]);
         views = interpolate(padded, { size: [S, S], mode: 'bilinear', alignCorners: false });
       }
       return this.model.forwardViews(views, text); // (V, T, 4g, 4g)
     });
+  }
+
+  /** The test mapper's ResizeShortestEdge on a (1, 3, H, W) 0..255 image, rounded to uint8 values
+   * as PIL's bilinear resize returns them (PIL also antialiases when shrinking; this does not). */
+  private testResized(img: Tensor): Tensor {
+    const r = this.opts.testResize;
+    if (!r || r.minSize <= 0) return img;
+    const [h, w] = [img.size(2), img.size(3)];
+    const [nh, nw] = shortestEdgeSize(h, w, r.minSize, r.maxSize);
+    if (nh === h && nw === w) return img;
+    return tidy(() => interpolate(img, { size: [nh, nw], mode: 'bilinear', alignCorners: false }).round().clamp(0, 255));
   }
 
   /** Probabilities [c, H, W] for classes [start, start + c) from the view logits. */

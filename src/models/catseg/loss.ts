@@ -51,3 +51,35 @@ export function catSegLoss(logits: Tensor, labels: Tensor, opts: CatSegLossOptio
     return perElem.mul(valid).sum().div(Math.max(count, 1));
   });
 }
+
+/**
+ * The part of catSegLoss that classes [classStart, classStart + c) contribute, for logits of those
+ * classes only (B, c, h, w): summing the parts over a partition of the classes gives catSegLoss
+ * (activation checkpointing computes the loss one class chunk at a time this way).
+ */
+export function catSegLossPart(logits: Tensor, labels: Tensor, o: CatSegLossOptions & { classStart: number; numClasses: number }): Tensor {
+  check(logits.rank === 4 && labels.rank === 3 && logits.size(0) === labels.size(0), 'AHS_ERR_SHAPE',
+    () => `catSegLossPart: expected logits (B, c, h, w) and labels (B, H, W), got ${fmtShape(logits.shape)} and ${fmtShape(labels.shape)}`);
+  const mode = o.mode ?? 'zero_target';
+  const ignore = o.ignoreValue ?? 255;
+  return tidy(() => {
+    const [B, c] = logits.shape as [number, number];
+    const [H, W] = [labels.size(1), labels.size(2)];
+    const lab = labels.long();
+    const valid = lab.ne(ignore); // (B, H, W)
+    const known = lab.maskedFill(valid.logicalNot(), 0);
+    const lo = known.amin().item(), hi = known.amax().item();
+    if (lo < 0 || hi >= o.numClasses) {
+      throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `CAT-Seg loss: labels must be in [0, ${o.numClasses}) or ${ignore} (ignore), found values in [${lo}, ${hi}]`);
+    }
+    const classes = arange(o.classStart, o.classStart + c, 1, 'int64').view([1, c, 1, 1]);
+    const target = lab.unsqueeze(1).eq(classes).logicalAnd(valid.unsqueeze(1)).float(); // (B, c, H, W)
+    const up = interpolate(logits, { size: [H, W], mode: 'bilinear', alignCorners: false }); // (B, c, H, W)
+    const perElem = binaryCrossEntropyWithLogits(up, target, null, null, 'none');
+    if (mode === 'zero_target') return perElem.sum().div(B * o.numClasses * H * W);
+    if (mode !== 'exclude') throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `catSegLossPart: mode must be 'zero_target' or 'exclude', got '${String(mode)}'`);
+    const v = valid.unsqueeze(1).float();
+    const count = valid.sum().item() * o.numClasses;
+    return perElem.mul(v).sum().div(Math.max(count, 1));
+  });
+}
