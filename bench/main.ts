@@ -4,6 +4,7 @@ const suites: Record<string, () => Promise<void>> = {
   engine: async () => (await import('./engine.js')).benchEngine(),
   clip: async () => (await import('./clip.js')).benchClip(),
   pipeline: async () => (await import('./pipeline.js')).benchPipeline(),
+  train: async () => (await import('./train.js')).benchTrain(),
   loader: async () => void (await import('./loader.js')).benchLoader(),
 };
 

@@ -7,6 +7,7 @@
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 #include <cstdlib>
+#include <string>
 #include <sys/mman.h>
 #include <mutex>
 #include <map>
@@ -21,10 +22,24 @@ constexpr size_t kAlign = 64;
 // glibc's heap keeps freed mid-size blocks resident (fragmentation kept RSS at 2x the live set).
 constexpr size_t kMmapMin = size_t(256) << 10;
 
+bool HugePagesOff() {
+  static const bool off = [] { const char* v = std::getenv("AHS_SEG_HUGE_PAGES"); return v && std::string(v) == "0"; }();
+  return off;
+}
+
+// Blocks this large ask for transparent huge pages (where THP is in 'madvise' mode, as on these
+// machines): one fault per 2 MB instead of per 4 KB makes first touch several times cheaper, and
+// training allocates its activations fresh every step until the cache holds them.
+constexpr size_t kHugeMin = size_t(2) << 20;
+
 void* SystemAlloc(size_t sz) {
   if (sz >= kMmapMin) {
     void* p = mmap(nullptr, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? nullptr : p;
+    if (p == MAP_FAILED) return nullptr;
+#ifdef MADV_HUGEPAGE
+    if (sz >= kHugeMin && !HugePagesOff()) madvise(p, sz, MADV_HUGEPAGE);
+#endif
+    return p;
   }
   void* p = nullptr;
   return posix_memalign(&p, kAlign, sz) == 0 ? p : nullptr;
@@ -93,6 +108,27 @@ class CachingCpuAllocator final : public c10::Allocator {
     cached_ = 0;
   }
 
+  /** A new cap for the cache; blocks beyond it are returned to the system now. */
+  void SetLimit(size_t limit) {
+    std::lock_guard<std::mutex> lock(mu_);
+    limit_ = limit;
+    for (auto it = free_.begin(); it != free_.end() && cached_ > limit_; ++it) {
+      while (!it->second.empty() && cached_ > limit_) {
+        void* p = it->second.back();
+        it->second.pop_back();
+        SystemFree(p, it->first);
+        cached_ -= it->first;
+        allocated_ -= it->first;
+        sizes_.erase(p);
+      }
+    }
+  }
+
+  size_t Limit() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return limit_;
+  }
+
   void Stats(size_t* allocated, size_t* cached, size_t* hits, size_t* misses, size_t* peak) {
     std::lock_guard<std::mutex> lock(mu_);
     *allocated = allocated_; *cached = cached_; *hits = hits_; *misses = misses_; *peak = peak_live_;
@@ -142,8 +178,16 @@ static Napi::Value AllocatorStats(const Napi::CallbackInfo& info) {
     out.Set("hits", double(h));
     out.Set("misses", double(m));
     out.Set("peakLiveBytes", double(pk));
+    out.Set("cacheLimitBytes", double(g_alloc->Limit()));
   }
   return out;
+}
+
+// setCacheLimit(bytes): training raises it to its peak so that every step reuses the blocks of
+// the last one instead of faulting in fresh pages.
+static Napi::Value SetCacheLimit(const Napi::CallbackInfo& info) {
+  if (g_alloc) g_alloc->SetLimit(size_t(info[0].As<Napi::Number>().Int64Value()));
+  return info.Env().Undefined();
 }
 
 static Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
@@ -164,6 +208,7 @@ void InitAllocator(Napi::Env env, Napi::Object exports) {
   });
   exports.Set("allocatorStats", Napi::Function::New(env, AllocatorStats));
   exports.Set("emptyCache", Napi::Function::New(env, EmptyCache));
+  exports.Set("setCacheLimit", Napi::Function::New(env, SetCacheLimit));
 }
 
 }  // namespace ahs

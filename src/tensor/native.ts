@@ -33,7 +33,8 @@ export interface NativeBinding {
   rngState(device: string): Buffer;
   setRngState(device: string, state: Uint8Array): void;
   info(): { torchVersion: string; cudaAvailable: boolean; cudaDeviceCount: number; builtWithCuda: boolean; parallelInfo: string; config: string; mkldnn: boolean; onednnGemm: boolean };
-  allocatorStats(): { enabled: boolean; allocatedBytes?: number; cachedBytes?: number; hits?: number; misses?: number; peakLiveBytes?: number };
+  allocatorStats(): { enabled: boolean; allocatedBytes?: number; cachedBytes?: number; hits?: number; misses?: number; peakLiveBytes?: number; cacheLimitBytes?: number };
+  setCacheLimit(bytes: number): void;
   emptyCache(): void;
 }
 

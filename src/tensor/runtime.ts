@@ -35,6 +35,16 @@ export function memoryStats(): { liveTensors: number; allocatedBytes: number; ca
   return { liveTensors: native().liveTensorCount(), allocatedBytes: s.allocatedBytes ?? 0, cachedBytes: s.cachedBytes ?? 0, hits: s.hits ?? 0, misses: s.misses ?? 0, peakLiveBytes: s.peakLiveBytes ?? 0 };
 }
 
+/** The caching allocator's cap on freed blocks it keeps (AHS_SEG_CPU_CACHE_MB, default 4096 MB). */
+export function cacheLimitBytes(): number {
+  return native().allocatorStats().cacheLimitBytes ?? 0;
+}
+
+/** Changes that cap; blocks beyond a lower cap go back to the system at once. */
+export function setCacheLimitBytes(bytes: number): void {
+  native().setCacheLimit(Math.max(0, Math.floor(bytes)));
+}
+
 /** Returns cached CPU blocks to the system. */
 export function emptyCache(): void {
   native().emptyCache();

@@ -7,6 +7,7 @@
 // final name, only a dot-prefixed temp file that nothing reads.
 
 import { copyFile, link, mkdir, open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { isDirectory } from '../custom_dataset.js';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -57,13 +58,7 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
-export async function isDir(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
-}
+export const isDir = isDirectory;
 
 /** True when `path` is a complete earlier output (see the header: writes are atomic). */
 export async function isDone(path: string): Promise<boolean> {

@@ -113,7 +113,7 @@ export function hsvToRgbInPlace(buf: Uint8Array, width: number, height: number):
   for (let y = 0; y < height; y++) {
     const row = y * width * 3;
     hsvRun(buf, row, row + simdPixels * 3, t, t.tap3Simd);
-    hsvRun(rounded, row + simdPixels * 3, row + width * 3, t, t.tap3Scalar);
+    if (simdPixels < width) hsvRun(rounded, row + simdPixels * 3, row + width * 3, t, t.tap3Scalar);
   }
 }
 

@@ -133,39 +133,60 @@ function horizontalPass(
 ): Uint8Array {
   const { bounds, weights, ksize } = t;
   const out = new Uint8Array((rowEnd - rowFirst) * cw * c);
+  if (c === 3) {
+    let maxTaps = 0;
+    for (let xx = 0; xx < cw; xx++) maxTaps = Math.max(maxTaps, bounds[xx * 2 + 1]!);
+    if (maxTaps <= 3) {
+      horizontalRgb3(src, width, rowFirst, rowEnd, cw, padTaps(t, cw, 3), out);
+      return out;
+    }
+  }
   let o = 0;
   for (let y = rowFirst; y < rowEnd; y++) {
     const line = y * width * c;
     for (let xx = 0; xx < cw; xx++) {
       const xmin = bounds[xx * 2]!, n = bounds[xx * 2 + 1]!, kb = xx * ksize;
-      if (c === 3 && n === 3) {
-        // 2 and 3 taps, the counts of scales near 1: unrolled.
-        const p = line + xmin * 3, k0 = weights[kb]!, k1 = weights[kb + 1]!, k2 = weights[kb + 2]!;
-        out[o++] = clip8(HALF + src[p]! * k0 + src[p + 3]! * k1 + src[p + 6]! * k2);
-        out[o++] = clip8(HALF + src[p + 1]! * k0 + src[p + 4]! * k1 + src[p + 7]! * k2);
-        out[o++] = clip8(HALF + src[p + 2]! * k0 + src[p + 5]! * k1 + src[p + 8]! * k2);
-      } else if (c === 3 && n === 2) {
-        const p = line + xmin * 3, k0 = weights[kb]!, k1 = weights[kb + 1]!;
-        out[o++] = clip8(HALF + src[p]! * k0 + src[p + 3]! * k1);
-        out[o++] = clip8(HALF + src[p + 1]! * k0 + src[p + 4]! * k1);
-        out[o++] = clip8(HALF + src[p + 2]! * k0 + src[p + 5]! * k1);
-      } else if (c === 3) {
-        let s0 = HALF, s1 = HALF, s2 = HALF;
-        for (let x = 0, p = line + xmin * 3; x < n; x++, p += 3) {
-          const k = weights[kb + x]!;
-          s0 += src[p]! * k; s1 += src[p + 1]! * k; s2 += src[p + 2]! * k;
-        }
-        out[o++] = clip8(s0); out[o++] = clip8(s1); out[o++] = clip8(s2);
-      } else {
-        for (let ci = 0; ci < c; ci++) {
-          let s = HALF;
-          for (let x = 0, p = line + xmin * c + ci; x < n; x++, p += c) s += src[p]! * weights[kb + x]!;
-          out[o++] = clip8(s);
-        }
+      for (let ci = 0; ci < c; ci++) {
+        let s = HALF;
+        for (let x = 0, p = line + xmin * c + ci; x < n; x++, p += c) s += src[p]! * weights[kb + x]!;
+        out[o++] = clip8(s);
       }
     }
   }
   return out;
+}
+
+/** Taps padded to exactly `taps` per output: extra taps repeat the first source pixel with weight 0. */
+function padTaps(t: Taps, count: number, taps: number): { offsets: Int32Array; weights: Int32Array } {
+  const offsets = new Int32Array(count * taps), weights = new Int32Array(count * taps);
+  for (let xx = 0; xx < count; xx++) {
+    const xmin = t.bounds[xx * 2]!, n = t.bounds[xx * 2 + 1]!;
+    for (let k = 0; k < taps; k++) {
+      offsets[xx * taps + k] = (xmin + (k < n ? k : 0)) * 3;
+      weights[xx * taps + k] = k < n ? t.weights[xx * t.ksize + k]! : 0;
+    }
+  }
+  return { offsets, weights };
+}
+
+// The common case (RGB, scale above 1/2 wide: at most 3 taps), branch-free. Bilinear weights are
+// non-negative and sum to at most 2^22 + 2, so the sum >> 22 is already a byte: no clip needed.
+function horizontalRgb3(
+  src: Uint8Array, width: number, rowFirst: number, rowEnd: number, cw: number,
+  taps: { offsets: Int32Array; weights: Int32Array }, out: Uint8Array,
+): void {
+  const { offsets, weights } = taps;
+  let o = 0;
+  for (let y = rowFirst; y < rowEnd; y++) {
+    const line = y * width * 3;
+    for (let xx = 0, j = 0; xx < cw; xx++, j += 3) {
+      const p0 = line + offsets[j]!, p1 = line + offsets[j + 1]!, p2 = line + offsets[j + 2]!;
+      const k0 = weights[j]!, k1 = weights[j + 1]!, k2 = weights[j + 2]!;
+      out[o++] = (HALF + src[p0]! * k0 + src[p1]! * k1 + src[p2]! * k2) >> PRECISION_BITS;
+      out[o++] = (HALF + src[p0 + 1]! * k0 + src[p1 + 1]! * k1 + src[p2 + 1]! * k2) >> PRECISION_BITS;
+      out[o++] = (HALF + src[p0 + 2]! * k0 + src[p1 + 2]! * k1 + src[p2 + 2]! * k2) >> PRECISION_BITS;
+    }
+  }
 }
 
 function verticalPass(
@@ -180,20 +201,21 @@ function verticalPass(
     const o = yy * rowLen;
     const p0 = ymin * stride + x0 * c;
     // Integer sums are exact, so summing row by row gives Pillow's per-pixel result; the
-    // common 2..4-tap cases skip the accumulator.
+    // common 2..4-tap cases skip the accumulator and the clip (non-negative weights summing to
+    // at most 2^22 + 2 keep the sum >> 22 within a byte).
     if (n === 2) {
       const k0 = weights[kb]!, k1 = weights[kb + 1]!, p1 = p0 + stride;
-      for (let i = 0; i < rowLen; i++) out[o + i] = clip8(HALF + mid[p0 + i]! * k0 + mid[p1 + i]! * k1);
+      for (let i = 0; i < rowLen; i++) out[o + i] = (HALF + mid[p0 + i]! * k0 + mid[p1 + i]! * k1) >> PRECISION_BITS;
     } else if (n === 3) {
       const k0 = weights[kb]!, k1 = weights[kb + 1]!, k2 = weights[kb + 2]!, p1 = p0 + stride, p2 = p1 + stride;
       for (let i = 0; i < rowLen; i++) {
-        out[o + i] = clip8(HALF + mid[p0 + i]! * k0 + mid[p1 + i]! * k1 + mid[p2 + i]! * k2);
+        out[o + i] = (HALF + mid[p0 + i]! * k0 + mid[p1 + i]! * k1 + mid[p2 + i]! * k2) >> PRECISION_BITS;
       }
     } else if (n === 4) {
       const k0 = weights[kb]!, k1 = weights[kb + 1]!, k2 = weights[kb + 2]!, k3 = weights[kb + 3]!;
       const p1 = p0 + stride, p2 = p1 + stride, p3 = p2 + stride;
       for (let i = 0; i < rowLen; i++) {
-        out[o + i] = clip8(HALF + mid[p0 + i]! * k0 + mid[p1 + i]! * k1 + mid[p2 + i]! * k2 + mid[p3 + i]! * k3);
+        out[o + i] = (HALF + mid[p0 + i]! * k0 + mid[p1 + i]! * k1 + mid[p2 + i]! * k2 + mid[p3 + i]! * k3) >> PRECISION_BITS;
       }
     } else {
       acc.fill(HALF);

@@ -18,6 +18,7 @@ import { Checkpointer, readTrainCheckpoint } from './checkpointer.js';
 import { checkTrainConfig } from './check_config.js';
 import { EvalHook, LrSchedulerHook, PeriodicCheckpointerHook, PeriodicWriterHook } from './hooks.js';
 import { lrMultiplierFromConfig } from './lr_scheduler.js';
+import { MemoryCacheHook } from './memory_cache_hook.js';
 import { restoreTrainerState, trainerState } from './trainer_state.js';
 import { Trainer } from './trainer.js';
 import { openTrainingData, resolveTrainDatasets, resolveTestDatasets } from './training_data.js';
@@ -153,6 +154,7 @@ async function trainLoop(cfg: AhsConfig, built: BuiltModel, c: LoopContext): Pro
       checkpoint = await c.checkpointer.save(name, model.stateDict(), optimizer.stateDict().tensors, st, cfg.toYAML());
     };
     trainer.register(
+      new MemoryCacheHook(c.log),
       new LrSchedulerHook(s.BASE_LR, lrMultiplierFromConfig(cfg)),
       new PeriodicCheckpointerHook(s.CHECKPOINT_PERIOD, save),
       new EvalHook(c.testSets.length ? cfg.TEST.EVAL_PERIOD : 0, async () => {
