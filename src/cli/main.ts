@@ -67,6 +67,8 @@ program
   .option('--eval-only', 'evaluate MODEL.WEIGHTS on DATASETS.TEST instead of training')
   .option('--num-gpus <n>', 'processes per machine (1 for now)', (v) => Number(v))
   .option('--num-machines <n>', 'machines (1 for now)', (v) => Number(v))
+  .option('--machine-rank <r>', 'rank of this machine (0 for now)', (v) => Number(v))
+  .option('--dist-url <url>', 'rendezvous of a multi-process run (unused by one process)')
   .option('--dataset-root <dir>', 'root of registered datasets (default $DETECTRON2_DATASETS, else ./datasets)')
   .argument('[overrides...]', 'KEY VALUE config overrides, e.g. SOLVER.MAX_ITER 1000 OUTPUT_DIR out/run1')
   .action(async (overrides: string[], opts) => (await import('./commands/train.js')).trainCommand(opts, overrides));

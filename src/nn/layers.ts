@@ -219,8 +219,13 @@ export class GELU extends Module implements Layer {
 }
 
 export class ReLU extends Module implements Layer {
+  /** inplace: overwrite the input (nn.ReLU(inplace=True)); valid where nothing else reads it,
+   * e.g. after a normalisation whose backward needs only its own input. Saves one activation. */
+  constructor(readonly inplace = false) {
+    super();
+  }
   forward(x: Tensor): Tensor {
-    return x.relu();
+    return this.inplace ? x.relu_() : x.relu();
   }
 }
 

@@ -164,6 +164,7 @@ const _copy_ = aten('aten::copy_', '');
 const _fill__Scalar = aten('aten::fill_', 'Scalar');
 const _zero_ = aten('aten::zero_', '');
 const _clamp_ = aten('aten::clamp_', '');
+const _relu_ = aten('aten::relu_', '');
 const _normal_ = aten('aten::normal_', '');
 const _uniform_ = aten('aten::uniform_', '');
 
@@ -888,6 +889,12 @@ export function clamp_(self: Tensor, min?: number | null, max?: number | null): 
   return self;
 }
 
+/** max(0, x) in place */
+export function relu_(self: Tensor): Tensor {
+  (_relu_.call([self]) as Tensor).dispose();
+  return self;
+}
+
 /** fill with normal samples */
 export function normal_(self: Tensor, mean?: number, std?: number): Tensor {
   (_normal_.call([self, mean, std]) as Tensor).dispose();
@@ -1130,6 +1137,8 @@ declare module './tensor.js' {
     zero_(): Tensor;
     /** clamp in place */
     clamp_(min?: number | null, max?: number | null): Tensor;
+    /** max(0, x) in place */
+    relu_(): Tensor;
     /** fill with normal samples */
     normal_(mean?: number, std?: number): Tensor;
     /** fill with uniform samples */
@@ -1251,5 +1260,6 @@ Tensor.prototype.copy_ = function (this: Tensor, src: Tensor) { return copy_(thi
 Tensor.prototype.fill_ = function (this: Tensor, value: number) { return fill_(this, value); };
 Tensor.prototype.zero_ = function (this: Tensor) { return zero_(this); };
 Tensor.prototype.clamp_ = function (this: Tensor, min?: number | null, max?: number | null) { return clamp_(this, min, max); };
+Tensor.prototype.relu_ = function (this: Tensor) { return relu_(this); };
 Tensor.prototype.normal_ = function (this: Tensor, mean?: number, std?: number) { return normal_(this, mean, std); };
 Tensor.prototype.uniform_ = function (this: Tensor, from?: number, to?: number) { return uniform_(this, from, to); };

@@ -187,6 +187,7 @@ export const OPS: OpRow[] = [
   { name: 'fill_', params: 'value: number', op: 'aten::fill_.Scalar', doc: 'fill with value' },
   { name: 'zero_', op: 'aten::zero_', doc: 'fill with zeros' },
   { name: 'clamp_', params: 'min?: number | null, max?: number | null', op: 'aten::clamp_', doc: 'clamp in place' },
+  { name: 'relu_', op: 'aten::relu_', doc: 'max(0, x) in place' },
   { name: 'normal_', params: 'mean?: number, std?: number', op: 'aten::normal_', doc: 'fill with normal samples' },
   { name: 'uniform_', params: 'from?: number, to?: number', op: 'aten::uniform_', doc: 'fill with uniform samples' },
 ];

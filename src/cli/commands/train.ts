@@ -9,6 +9,8 @@ export interface TrainCliOptions {
   evalOnly?: boolean;
   numGpus?: number;
   numMachines?: number;
+  machineRank?: number;
+  distUrl?: string;
   datasetRoot?: string;
 }
 
@@ -18,6 +20,7 @@ export async function trainCommand(opts: TrainCliOptions, overrides: string[]): 
     if (!Number.isInteger(v) || v < 1) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `${flag} must be a positive integer, got ${v}`);
     if (v > 1) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `${flag} ${v}: data-parallel training over several processes is not available yet; train on one process (IMS_PER_BATCH is the global batch, and SOLVER.GRAD_ACCUM_STEPS splits it into micro-batches)`);
   }
+  if (opts.machineRank !== undefined && opts.machineRank !== 0) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `--machine-rank ${opts.machineRank}: a one-machine run has only rank 0`);
   if (overrides.length % 2) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `config overrides come in KEY VALUE pairs; '${overrides[overrides.length - 1]}' has no value`);
   const r = await runTrain({ configFile: opts.configFile, overrides, resume: opts.resume, evalOnly: opts.evalOnly, datasetRoot: opts.datasetRoot });
   if (r.checkpoint) process.stdout.write(`checkpoint: ${r.checkpoint}\n`);

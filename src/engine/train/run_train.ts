@@ -83,9 +83,11 @@ export async function runTrain(opts: TrainRunOptions): Promise<TrainRunResult> {
   manualSeed(seed);
   log(`[train] seed ${seed}${cfg.SEED < 0 && !saved ? ' (SEED < 0: drawn at random)' : ''}`);
 
+  // Datasets first: a bad dataset fails in seconds, before weights are downloaded or built.
+  const testSets = await resolveTestDatasets(cfg, opts.datasetRoot);
+  const train = opts.evalOnly ? null : await resolveTrainDatasets(cfg, opts.datasetRoot, log);
   const built = buildModel(cfg, { textCacheDir: null });
   const { model } = built;
-  const testSets = await resolveTestDatasets(cfg, opts.datasetRoot);
   try {
     if (saved) {
       model.loadStateDict(saved.model, { strict: true, source: last! });
@@ -111,7 +113,7 @@ export async function runTrain(opts: TrainRunOptions): Promise<TrainRunResult> {
       model.eval();
       return { outputDir, checkpoint: last, results: await evaluate() };
     }
-    return await trainLoop(cfg, built, { checkpointer, seed, saved, outputDir, testSets, evaluate, log, datasetRoot: opts.datasetRoot });
+    return await trainLoop(cfg, built, train!, { checkpointer, seed, saved, outputDir, testSets, evaluate, log });
   } finally {
     if (saved) { dispose([...saved.model.values()]); dispose([...saved.optimizer.values()]); }
     model.dispose();
@@ -126,17 +128,15 @@ interface LoopContext {
   testSets: SegDataset[];
   evaluate: () => Promise<Map<string, SemSegResults>>;
   log: (l: string) => void;
-  datasetRoot?: string;
 }
 
-async function trainLoop(cfg: AhsConfig, built: BuiltModel, c: LoopContext): Promise<TrainRunResult> {
+async function trainLoop(cfg: AhsConfig, built: BuiltModel, train: SegDataset, c: LoopContext): Promise<TrainRunResult> {
   const { model } = built;
   const s = cfg.SOLVER;
   const accum = s.GRAD_ACCUM_STEPS;
   if (!(accum >= 1) || s.IMS_PER_BATCH % accum !== 0) {
     throw new AhsError('AHS_ERR_CONFIG_VALUE', `SOLVER.GRAD_ACCUM_STEPS ${accum} must be a positive divisor of SOLVER.IMS_PER_BATCH ${s.IMS_PER_BATCH}`);
   }
-  const train = await resolveTrainDatasets(cfg, c.datasetRoot, c.log);
   const optimizer = buildOptimizer(model, cfg);
   const data = await openTrainingData(cfg, train, { seed: c.seed, batchSize: s.IMS_PER_BATCH / accum, resume: c.saved?.state.loader, log: c.log });
   let checkpoint: string | null = null;

@@ -12,14 +12,16 @@ export class DoubleConv extends Module {
     const mid = midChannels || outChannels;
     const groups = Math.floor(mid / 16);
     if (groups < 1) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `DoubleConv: ${mid} channels give GroupNorm ${mid}//16 = 0 groups (need >= 16 channels)`);
-    // The reference normalises the second conv with GroupNorm(mid // 16, mid) too.
+    // The reference normalises the second conv with GroupNorm(mid // 16, mid) too, and its
+    // ReLUs are in place (GroupNorm's backward reads its input, not its output): one activation
+    // of the largest maps of the model saved per ReLU in training.
     this.double_conv = this.child('double_conv', new Sequential(
       new Conv2d(inChannels, mid, 3, { padding: 1, bias: false }),
       new GroupNorm(groups, mid),
-      new ReLU(),
+      new ReLU(true),
       new Conv2d(mid, outChannels, 3, { padding: 1, bias: false }),
       new GroupNorm(groups, mid),
-      new ReLU(),
+      new ReLU(true),
     ));
   }
   forward(x: Tensor): Tensor {
