@@ -13,7 +13,7 @@ import { TrainLoader } from '../src/data/loader.js';
 import { semanticMapperOptionsFromConfig } from '../src/data/semantic_mapper.js';
 import { buildGradClipper, buildOptimizer } from '../src/engine/train/build_optimizer.js';
 import { collate } from '../src/engine/train/collate.js';
-import { holdPeakMemory, liftCacheLimit } from '../src/engine/train/memory_cache_hook.js';
+import { holdPeakMemory } from '../src/engine/train/memory_cache_hook.js';
 import { buildModel } from '../src/models/registry.js';
 import { BackwardTape, dispose, manualSeed, memoryStats, noGrad, numThreads, tidy } from '../src/index.js';
 import { loaderImagesPerSec, makeBenchDataset } from './loader.js';
@@ -43,7 +43,6 @@ async function runCase(finetune: string, batch: number, chunk: number, steps: nu
     mapper: { module: new URL('../src/data/semantic_mapper.js', import.meta.url).href, exportName: 'mapSemanticSample', options: semanticMapperOptionsFromConfig(cfg, 255) },
   });
   const times: Record<'data' | 'forward' | 'backward' | 'optimizer' | 'forwardNoGrad', number[]> = { data: [], forward: [], backward: [], optimizer: [], forwardNoGrad: [] };
-  liftCacheLimit();
   try {
     for (let s = 0; s < steps + 1; s++) {
       let t = performance.now();
@@ -96,7 +95,7 @@ export async function benchTrain(): Promise<void> {
     process.stdout.write(JSON.stringify(await runCase(ft!, Number(b), Number(c), Number(n))) + '\n');
     return;
   }
-  const chunk = arg('--chunk', 16), steps = arg('--steps', 2);
+  const chunk = arg('--chunk', 16), steps = arg('--steps', 3);
   const out = (l: string) => process.stdout.write(l + '\n');
   out(`train bench: ViT-B/16 CAT-Seg, 384x384 crops, 171 classes, ${numThreads()} threads; medians of ${steps} steps after a warm-up, each case in its own process`);
   const rows: CaseResult[] = [];

@@ -1,8 +1,12 @@
-// Softmax attention: the composite form any device and autograd can run, and the fused CPU kernel
-// (native/src/ops/attention.cc) that inference uses. The fused kernel keeps each (batch, head)
-// score matrix in cache and runs the small GEMMs of many heads side by side; when it may run is
-// decided in fused.ts.
+// Softmax attention: the composite form any device can run, and the fused CPU kernel
+// (native/src/ops/attention.cc) that inference and training use. The fused kernel keeps each
+// (batch, head) score matrix in cache and runs the small GEMMs of many heads side by side; under
+// autograd it saves only q, k, v, mask, output and a log-sum-exp per row, and its backward
+// (attention_backward.cc) recomputes the probabilities, where the composite form keeps the
+// [B, H, L, S] scores and probabilities alive for backward. When it may run is decided in fused.ts;
+// a mask that requires grad takes the composite form (the kernel has no mask gradient).
 import { AhsError, fmtShape } from '../errors.js';
+import { isGradEnabled } from './autograd.js';
 import { canFuse } from './fused.js';
 import { aten } from './ops.js';
 import { tidy } from './scope.js';
@@ -42,7 +46,7 @@ export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, opts: { mask
     throw new AhsError('AHS_ERR_SHAPE', `multiHeadAttention: mask must be [M, ${L}, ${S}] with M dividing ${B}, got ${fmtShape(mask.shape)}`);
   }
   const scale = opts.scale ?? 1 / Math.sqrt(D);
-  if (canFuse([q, k, v, mask])) {
+  if (canFuse([q, k, v, mask], { differentiable: true }) && !(mask?.requiresGrad && isGradEnabled())) {
     return tidy(() => aten('ahs::attention').t([q, k, v, mask, scale]).view([B, L, -1]));
   }
   return tidy(() => {
