@@ -10,6 +10,7 @@
 #include <string>
 #include <sys/mman.h>
 #include <mutex>
+#include <iterator>
 #include <map>
 #include <unordered_map>
 
@@ -66,6 +67,7 @@ class CachingCpuAllocator final : public c10::Allocator {
     if (n == 0) return {nullptr, nullptr, &NoDelete, c10::Device(c10::DeviceType::CPU)};
     size_t sz = SizeClass(n);
     void* p = self->TakeCached(sz);
+    if (!p) self->MakeRoom(sz);
     if (!p) {
       p = SystemAlloc(sz);
       if (!p) throw std::bad_alloc();
@@ -124,6 +126,28 @@ class CachingCpuAllocator final : public c10::Allocator {
     }
   }
 
+  /** Caps live + cached bytes: a miss that would pass it first returns cached blocks (largest
+   * first) to the system, so the cache never holds memory the process cannot also use. */
+  void SetFootprintLimit(size_t limit) {
+    std::lock_guard<std::mutex> lock(mu_);
+    footprint_limit_ = limit;
+  }
+
+  void MakeRoom(size_t sz) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (footprint_limit_ == 0) return;
+    while (allocated_ + sz > footprint_limit_ && !free_.empty()) {
+      auto it = std::prev(free_.end());
+      if (it->second.empty()) { free_.erase(it); continue; }
+      void* p = it->second.back();
+      it->second.pop_back();
+      SystemFree(p, it->first);
+      cached_ -= it->first;
+      allocated_ -= it->first;
+      sizes_.erase(p);
+    }
+  }
+
   size_t Limit() {
     std::lock_guard<std::mutex> lock(mu_);
     return limit_;
@@ -157,6 +181,7 @@ class CachingCpuAllocator final : public c10::Allocator {
   std::map<size_t, std::vector<void*>> free_;  // size class -> cached blocks (ordered for best fit)
   std::unordered_map<void*, size_t> sizes_;  // every block this allocator owns -> its size class
   size_t limit_;
+  size_t footprint_limit_ = 0;  // 0: none
   size_t cached_ = 0, allocated_ = 0, hits_ = 0, misses_ = 0, peak_live_ = 0;
 };
 
@@ -190,6 +215,12 @@ static Napi::Value SetCacheLimit(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setFootprintLimit(bytes): cap on live + cached bytes (0 = none).
+static Napi::Value SetFootprintLimit(const Napi::CallbackInfo& info) {
+  if (g_alloc) g_alloc->SetFootprintLimit(size_t(info[0].As<Napi::Number>().Int64Value()));
+  return info.Env().Undefined();
+}
+
 static Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   if (g_alloc) g_alloc->Empty();
   return info.Env().Undefined();
@@ -209,6 +240,7 @@ void InitAllocator(Napi::Env env, Napi::Object exports) {
   exports.Set("allocatorStats", Napi::Function::New(env, AllocatorStats));
   exports.Set("emptyCache", Napi::Function::New(env, EmptyCache));
   exports.Set("setCacheLimit", Napi::Function::New(env, SetCacheLimit));
+  exports.Set("setFootprintLimit", Napi::Function::New(env, SetFootprintLimit));
 }
 
 }  // namespace ahs

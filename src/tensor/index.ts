@@ -9,7 +9,7 @@ export { linear } from './linear.js';
 export { setFusedKernels } from './fused.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export { tidy, tidyAsync, keep, dispose } from './scope.js';
-export { manualSeed, rngState, setRngState, numThreads, setNumThreads, liveTensorCount, memoryStats, emptyCache, cacheLimitBytes, setCacheLimitBytes, engineInfo, type EngineInfo } from './runtime.js';
+export { manualSeed, rngState, setRngState, numThreads, setNumThreads, liveTensorCount, memoryStats, emptyCache, cacheLimitBytes, setCacheLimitBytes, setFootprintLimitBytes, engineInfo, type EngineInfo } from './runtime.js';
 export { DTYPES, ITEMSIZE, isFloating, type DType, type Device } from './dtype.js';
 export { aten, AtenOp } from './ops.js';
 export { defaultDType, setDefaultDType, type Reduction } from './op_support.js';

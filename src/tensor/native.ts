@@ -35,6 +35,7 @@ export interface NativeBinding {
   info(): { torchVersion: string; cudaAvailable: boolean; cudaDeviceCount: number; builtWithCuda: boolean; parallelInfo: string; config: string; mkldnn: boolean; onednnGemm: boolean };
   allocatorStats(): { enabled: boolean; allocatedBytes?: number; cachedBytes?: number; hits?: number; misses?: number; peakLiveBytes?: number; cacheLimitBytes?: number };
   setCacheLimit(bytes: number): void;
+  setFootprintLimit(bytes: number): void;
   emptyCache(): void;
 }
 

@@ -45,6 +45,12 @@ export function setCacheLimitBytes(bytes: number): void {
   native().setCacheLimit(Math.max(0, Math.floor(bytes)));
 }
 
+/** Caps live + cached bytes (0 = no cap): an allocation that would pass it first hands cached
+ * blocks back to the system, so a big cache never adds to the process's peak. */
+export function setFootprintLimitBytes(bytes: number): void {
+  native().setFootprintLimit(Math.max(0, Math.floor(bytes)));
+}
+
 /** Returns cached CPU blocks to the system. */
 export function emptyCache(): void {
   native().emptyCache();
