@@ -83,8 +83,9 @@ export async function runTrain(opts: TrainRunOptions): Promise<TrainRunResult> {
   manualSeed(seed);
   log(`[train] seed ${seed}${cfg.SEED < 0 && !saved ? ' (SEED < 0: drawn at random)' : ''}`);
 
-  // Datasets first: a bad dataset fails in seconds, before weights are downloaded or built.
-  const testSets = await resolveTestDatasets(cfg, opts.datasetRoot);
+  // Datasets first: a bad dataset fails in seconds, before weights are downloaded or built (the
+  // test sets only when something will evaluate on them).
+  const testSets = opts.evalOnly || cfg.TEST.EVAL_PERIOD > 0 ? await resolveTestDatasets(cfg, opts.datasetRoot) : [];
   const train = opts.evalOnly ? null : await resolveTrainDatasets(cfg, opts.datasetRoot, log);
   const built = buildModel(cfg, { textCacheDir: null });
   const { model } = built;
