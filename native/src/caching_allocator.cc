@@ -115,14 +115,7 @@ class CachingCpuAllocator final : public c10::Allocator {
     std::lock_guard<std::mutex> lock(mu_);
     limit_ = limit;
     for (auto it = free_.begin(); it != free_.end() && cached_ > limit_; ++it) {
-      while (!it->second.empty() && cached_ > limit_) {
-        void* p = it->second.back();
-        it->second.pop_back();
-        SystemFree(p, it->first);
-        cached_ -= it->first;
-        allocated_ -= it->first;
-        sizes_.erase(p);
-      }
+      while (!it->second.empty() && cached_ > limit_) ReleaseCached(it);
     }
   }
 
@@ -138,13 +131,8 @@ class CachingCpuAllocator final : public c10::Allocator {
     if (footprint_limit_ == 0) return;
     while (allocated_ + sz > footprint_limit_ && !free_.empty()) {
       auto it = std::prev(free_.end());
-      if (it->second.empty()) { free_.erase(it); continue; }
-      void* p = it->second.back();
-      it->second.pop_back();
-      SystemFree(p, it->first);
-      cached_ -= it->first;
-      allocated_ -= it->first;
-      sizes_.erase(p);
+      if (it->second.empty()) free_.erase(it);
+      else ReleaseCached(it);
     }
   }
 
@@ -159,6 +147,16 @@ class CachingCpuAllocator final : public c10::Allocator {
   }
 
  private:
+  // Returns one cached block of this size class to the system (mu_ held).
+  void ReleaseCached(std::map<size_t, std::vector<void*>>::iterator it) {
+    void* p = it->second.back();
+    it->second.pop_back();
+    SystemFree(p, it->first);
+    cached_ -= it->first;
+    allocated_ -= it->first;
+    sizes_.erase(p);
+  }
+
   // Best fit: the smallest cached block of at least `sz` bytes and at most 1.5x that, so that
   // tensors whose sizes differ a little (class chunks, image sizes) still reuse memory.
   void* TakeCached(size_t sz) {

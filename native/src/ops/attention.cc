@@ -20,25 +20,10 @@
 #include <cmath>
 #include <cstring>
 #include "../common.h"
-#if defined(__x86_64__) || defined(_M_X64)
-#include <xmmintrin.h>
-#endif
+#include "flush_denormals.h"
 
 namespace ahs {
 namespace {
-
-// Flush-to-zero and denormals-are-zero for the scope, on this thread only. Swin's -100 mask makes
-// exp() produce denormal probabilities (e^-100 < FLT_MIN), and arithmetic on denormals made the
-// masked blocks 2x slower. Flushing them changes probabilities below 1.2e-38 to 0.
-class FlushDenormals {
- public:
-#if defined(__x86_64__) || defined(_M_X64)
-  FlushDenormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040); }  // FTZ | DAZ
-  ~FlushDenormals() { _mm_setcsr(saved_); }
- private:
-  unsigned int saved_;
-#endif
-};
 
 // lse_i = max_j s_ij - log(max_j p_ij) from a row of scores and of their softmax (p's largest entry
 // is exp(max s - lse) >= 1/S, so this is exact to rounding).

@@ -15,23 +15,10 @@
 #include <algorithm>
 #include <numeric>
 #include "../common.h"
-#if defined(__x86_64__) || defined(_M_X64)
-#include <xmmintrin.h>
-#endif
+#include "flush_denormals.h"
 
 namespace ahs {
 namespace {
-
-// As in attention.cc: exp(-100 - lse) is a float32 denormal, and denormal arithmetic is slow.
-class FlushDenormals {
- public:
-#if defined(__x86_64__) || defined(_M_X64)
-  FlushDenormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040); }  // FTZ | DAZ
-  ~FlushDenormals() { _mm_setcsr(saved_); }
- private:
-  unsigned int saved_;
-#endif
-};
 
 // t itself when its matrices (rows along `row`, columns along dim 3) have unit column stride and
 // non-overlapping rows, as the GEMMs need, else a contiguous copy (e.g. an expanded gradient).
