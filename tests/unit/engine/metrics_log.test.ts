@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AhsError } from '../../../src/errors.js';
 import { parseMetrics, readMetrics } from '../../../src/engine/metrics_log.js';
+import { isAhsError } from '../../helpers/ahs_error.js';
 
 let dir: string;
 before(() => { dir = mkdtempSync(join(tmpdir(), 'ahs-metrics-')); });
@@ -17,16 +17,6 @@ function write(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);
   return p;
-}
-
-function rejectsWith(code: string, message: string | RegExp) {
-  return (e: unknown) => {
-    assert.ok(e instanceof AhsError, `expected an AhsError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else assert.match(e.message, message);
-    return true;
-  };
 }
 
 // Wrong here: a resumed run would draw the superseded first attempt (or both, zig-zagging) over
@@ -79,23 +69,23 @@ test('Python-style NaN and Infinity values are left out and counted', () => {
 // not be told which line to look at.
 test('an unparsable line before the last is an error naming the file and the line number', async () => {
   const p = write('broken.json', [line({ iteration: 1, lr: 1 }), line({ iteration: 2, lr: 1 }), '{"iteration": 3, "lr"', line({ iteration: 4, lr: 1 })].join('\n'));
-  await assert.rejects(readMetrics(p), rejectsWith('AHS_ERR_FILE_FORMAT', `${p}:3: not a JSON object: {"iteration": 3, "lr"`));
+  await assert.rejects(readMetrics(p), isAhsError('AHS_ERR_FILE_FORMAT', `${p}:3: not a JSON object: {"iteration": 3, "lr"`));
   // A JSON value that is not an object (e.g. a stray number) is as wrong as a broken one.
-  assert.throws(() => parseMetrics('42\n{"iteration": 1}\n', 'm.json'), rejectsWith('AHS_ERR_FILE_FORMAT', 'm.json:1: not a JSON object: 42'));
+  assert.throws(() => parseMetrics('42\n{"iteration": 1}\n', 'm.json'), isAhsError('AHS_ERR_FILE_FORMAT', 'm.json:1: not a JSON object: 42'));
 });
 
 // Wrong here: lines without a usable iteration would be put at x = NaN or 0 and corrupt the plot.
 test('a line whose "iteration" is missing or not a non-negative integer is an error with its line number', () => {
   assert.throws(() => parseMetrics(`${line({ iteration: 1 })}\n${line({ lr: 1 })}\n`, 'm.json'),
-    rejectsWith('AHS_ERR_FILE_FORMAT', 'm.json:2: "iteration" must be a non-negative integer, got nothing'));
+    isAhsError('AHS_ERR_FILE_FORMAT', 'm.json:2: "iteration" must be a non-negative integer, got nothing'));
   assert.throws(() => parseMetrics(`${line({ iteration: 1.5 })}\n`, 'm.json'),
-    rejectsWith('AHS_ERR_FILE_FORMAT', 'm.json:1: "iteration" must be a non-negative integer, got 1.5'));
+    isAhsError('AHS_ERR_FILE_FORMAT', 'm.json:1: "iteration" must be a non-negative integer, got 1.5'));
   assert.throws(() => parseMetrics(`${line({ iteration: '7' })}\n`, 'm.json'),
-    rejectsWith('AHS_ERR_FILE_FORMAT', 'm.json:1: "iteration" must be a non-negative integer, got "7"'));
+    isAhsError('AHS_ERR_FILE_FORMAT', 'm.json:1: "iteration" must be a non-negative integer, got "7"'));
 });
 
 // Wrong here: the user would get a bare ENOENT with no hint of what should have written the file.
 test('a missing metrics.json is AHS_ERR_FILE_NOT_FOUND naming the path and `ahs-seg train`', async () => {
   const p = join(dir, 'nope', 'metrics.json');
-  await assert.rejects(readMetrics(p), rejectsWith('AHS_ERR_FILE_NOT_FOUND', `${p} does not exist; \`ahs-seg train\` writes it into its OUTPUT_DIR`));
+  await assert.rejects(readMetrics(p), isAhsError('AHS_ERR_FILE_NOT_FOUND', `${p} does not exist; \`ahs-seg train\` writes it into its OUTPUT_DIR`));
 });

@@ -5,9 +5,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { AhsError } from '../../../src/errors.js';
 import { parseMetrics } from '../../../src/engine/metrics_log.js';
 import { buildSpec, plotRun, renderMetricsPlot, wantsLogScale } from '../../../src/engine/plot_metrics.js';
+import { isAhsError } from '../../helpers/ahs_error.js';
 
 let dir: string;
 before(() => { dir = mkdtempSync(join(tmpdir(), 'ahs-plot-')); });
@@ -124,31 +124,21 @@ test('plotRun writes OUTPUT_DIR/metrics.png and metrics.svg, or --out and its .s
   assert.ok(existsSync(r2.svg));
 });
 
-function isAhs(code: string, message: string | RegExp) {
-  return (e: unknown) => {
-    assert.ok(e instanceof AhsError, `expected an AhsError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else assert.match(e.message, message);
-    return true;
-  };
-}
-
 // Wrong here: a typo in OUTPUT_DIR, a run that has not logged yet, or a log with nothing to draw
 // would crash with a stack trace or produce an empty picture instead of saying what is missing.
 test('errors: missing OUTPUT_DIR, missing metrics.json, nothing to plot, bad --out and width', async () => {
   const missing = join(dir, 'no-such-run');
-  await assert.rejects(plotRun(missing), isAhs('AHS_ERR_FILE_NOT_FOUND',
+  await assert.rejects(plotRun(missing), isAhsError('AHS_ERR_FILE_NOT_FOUND',
     `${missing} is not a folder; it should be the OUTPUT_DIR of a run of \`ahs-seg train\`, which writes metrics.json there`));
   const empty = join(dir, 'empty-run');
   mkdirSync(empty);
-  await assert.rejects(plotRun(empty), isAhs('AHS_ERR_FILE_NOT_FOUND', `${join(empty, 'metrics.json')} does not exist; \`ahs-seg train\` writes it into its OUTPUT_DIR`));
+  await assert.rejects(plotRun(empty), isAhsError('AHS_ERR_FILE_NOT_FOUND', `${join(empty, 'metrics.json')} does not exist; \`ahs-seg train\` writes it into its OUTPUT_DIR`));
   const timesOnly = runDir('times-only', `${JSON.stringify({ iteration: 1, time: 0.5, data_time: 0.1, note: 'x' })}\n`);
-  await assert.rejects(plotRun(timesOnly), isAhs('AHS_ERR_FILE_FORMAT',
+  await assert.rejects(plotRun(timesOnly), isAhsError('AHS_ERR_FILE_FORMAT',
     `${join(timesOnly, 'metrics.json')} has nothing to plot: no total_loss, loss_*, lr or */mIoU values (1 lines; numeric fields: time, data_time)`));
-  await assert.rejects(plotRun(runDir('blank', '')), isAhs('AHS_ERR_FILE_FORMAT', /has nothing to plot: .*\(0 lines, no numeric fields\)$/));
+  await assert.rejects(plotRun(runDir('blank', '')), isAhsError('AHS_ERR_FILE_FORMAT', /has nothing to plot: .*\(0 lines, no numeric fields\)$/));
   const ok = runDir('ok', runText());
-  await assert.rejects(plotRun(ok, { out: join(dir, 'x.jpg') }), isAhs('AHS_ERR_INVALID_ARGUMENT', `--out must name a .png file, got ${join(dir, 'x.jpg')}`));
-  await assert.rejects(plotRun(ok, { width: Number('abc') }), isAhs('AHS_ERR_INVALID_ARGUMENT', 'plot width must be an integer from 300 to 10000 pixels, got NaN'));
+  await assert.rejects(plotRun(ok, { out: join(dir, 'x.jpg') }), isAhsError('AHS_ERR_INVALID_ARGUMENT', `--out must name a .png file, got ${join(dir, 'x.jpg')}`));
+  await assert.rejects(plotRun(ok, { width: Number('abc') }), isAhsError('AHS_ERR_INVALID_ARGUMENT', 'plot width must be an integer from 300 to 10000 pixels, got NaN'));
   assert.ok(!existsSync(join(ok, 'metrics.png')), 'nothing is written when the arguments are wrong');
 });
