@@ -10,6 +10,8 @@
 import { AhsError, fmtShape } from '../../errors.js';
 import { cat, interpolate, keep, noGrad, pad, tidy, where, zeros, type Tensor } from '../../tensor/index.js';
 import type { CATSeg } from './catseg_model.js';
+// The same ResizeShortestEdge arithmetic as the training mapper (a pure function, no data I/O).
+import { shortestEdgeOutputShape } from '../../data/transforms/resize_shortest_edge.js';
 
 export type InferenceProtocol = 'sliding' | 'whole';
 
@@ -27,17 +29,6 @@ export interface CatSegInferenceOptions {
    * at most maxSize; INPUT.MIN_SIZE_TEST / MAX_SIZE_TEST, 0 = no resize). The probabilities are
    * resized back to the image's own size either way. */
   testResize?: { minSize: number; maxSize: number };
-}
-
-/** detectron2's ResizeShortestEdge.get_output_shape: (newH, newW). */
-export function shortestEdgeSize(h: number, w: number, short: number, maxSize: number): [number, number] {
-  const scale = short / Math.min(h, w);
-  let [nh, nw] = h < w ? [short, scale * w] : [scale * h, short];
-  if (Math.max(nh, nw) > maxSize) {
-    const s = maxSize / Math.max(nh, nw);
-    nh *= s; nw *= s;
-  }
-  return [Math.trunc(nh + 0.5), Math.trunc(nw + 0.5)];
 }
 
 /** Top-left corners of k x k crops at `stride` over `size` (nn.Unfold's positions). */
@@ -69,7 +60,7 @@ export class CatSegPredictor {
       } else {
         const div = this.opts.sizeDivisibility ?? 32;
         const n = this.model.normalize(this.testResized(img));
-        const [H, W] = [img.size(2), img.size(3)];
+        const [H, W] = [n.size(2), n.size(3)]; // padded at the resized size
         const padded = pad(n, [0, (div - (W % div)) % div, 0, (div - (H % div)) % div]);
         views = interpolate(padded, { size: [S, S], mode: 'bilinear', alignCorners: false });
       }
@@ -83,7 +74,7 @@ export class CatSegPredictor {
     const r = this.opts.testResize;
     if (!r || r.minSize <= 0) return img;
     const [h, w] = [img.size(2), img.size(3)];
-    const [nh, nw] = shortestEdgeSize(h, w, r.minSize, r.maxSize);
+    const [nh, nw] = shortestEdgeOutputShape(h, w, r.minSize, r.maxSize);
     if (nh === h && nw === w) return img;
     return tidy(() => interpolate(img, { size: [nh, nw], mode: 'bilinear', alignCorners: false }).round().clamp(0, 255));
   }
