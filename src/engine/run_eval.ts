@@ -8,7 +8,7 @@ import { MAIN_TABLE_BENCHMARKS, getBenchmark } from '../data/benchmarks.js';
 import { AhsError } from '../errors.js';
 import { writeMainTable } from '../eval/report.js';
 import { writeFileAtomic } from '../io/atomic_write.js';
-import { buildCatSeg, EVAL_SH_OVERRIDES } from '../models/catseg/build.js';
+import { buildCatSeg, catsegInferenceOptions, EVAL_SH_OVERRIDES } from '../models/catseg/build.js';
 import { loadCatSegCheckpoint } from '../models/catseg/checkpoint.js';
 import type { CATSeg } from '../models/catseg/catseg_model.js';
 import { CatSegPredictor } from '../models/catseg/inference.js';
@@ -49,14 +49,7 @@ export async function runEval(opts: RunEvalOptions): Promise<{ summaries: Benchm
   if (!weights) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `no checkpoint: give --weights or set MODEL.WEIGHTS in ${opts.configFile}`);
   for (const b of opts.benchmarks) getBenchmark(b); // fail on a misspelt name before loading anything
   const model = loadEvalModel(cfg, weights, { lenient: opts.lenient, log: opts.log });
-  const t = cfg.TEST;
-  const predictor = new CatSegPredictor(model, {
-    protocol: t.SLIDING_WINDOW ? 'sliding' : 'whole',
-    slidingResolution: [t.SLIDING_WINDOW_RESOLUTION[0]!, t.SLIDING_WINDOW_RESOLUTION[1]!],
-    overlap: t.SLIDING_WINDOW_OVERLAP,
-    sizeDivisibility: cfg.MODEL.MASK_FORMER.SIZE_DIVISIBILITY,
-    testResize: { minSize: cfg.INPUT.MIN_SIZE_TEST, maxSize: cfg.INPUT.MAX_SIZE_TEST },
-  });
+  const predictor = new CatSegPredictor(model, catsegInferenceOptions(cfg));
   dumpConfig(cfg, join(opts.outDir, 'config.yaml')); // atomic; the merged config of this run
   const st = statSync(weights);
   const fingerprint = { weights: basename(weights), weightsBytes: st.size, weightsMtime: st.mtimeMs, config: cfg.toYAML() };

@@ -2,15 +2,9 @@
 // with parameter groups that scale the base learning rate and set their own weight decay.
 import { AhsError } from '../errors.js';
 import { keep, noGrad, zerosLike, type Tensor } from '../tensor/index.js';
+import { resolveParamGroups, type ParamGroup } from './param_group.js';
 
-export interface ParamGroup {
-  params: Tensor[];
-  /** Multiplies the optimizer's lr for this group (CAT-Seg's CLIP_MULTIPLIER 0.01). */
-  lrMultiplier?: number;
-  weightDecay?: number;
-  /** Names for state_dict round trips; defaults to group/index positions. */
-  names?: string[];
-}
+export type { ParamGroup };
 
 export interface AdamWOptions {
   lr: number;
@@ -38,15 +32,7 @@ export class AdamW {
     this.lr = opts.lr;
     this.betas = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
-    this.groups = list.map((g, gi) => ({
-      params: g.params,
-      lrMultiplier: g.lrMultiplier ?? 1,
-      weightDecay: g.weightDecay ?? opts.weightDecay ?? 0.01,
-      names: g.names ?? g.params.map((_, i) => `${gi}.${i}`),
-    }));
-    for (const g of this.groups) {
-      if (g.names.length !== g.params.length) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `AdamW: group has ${g.params.length} params but ${g.names.length} names`);
-    }
+    this.groups = resolveParamGroups(list, opts.weightDecay ?? 0.01, 'AdamW');
   }
 
   /** One update from the parameters' accumulated gradients; params without a grad are skipped. */

@@ -3,7 +3,7 @@
 // state-dict layout as AdamW so that checkpoints treat both alike.
 import { AhsError } from '../errors.js';
 import { keep, noGrad, type Tensor } from '../tensor/index.js';
-import type { ParamGroup } from './adamw.js';
+import { resolveParamGroups, type ParamGroup } from './param_group.js';
 
 export interface SGDOptions { lr: number; momentum?: number; nesterov?: boolean; weightDecay?: number }
 
@@ -24,10 +24,7 @@ export class SGD {
     this.momentum = opts.momentum ?? 0;
     this.nesterov = opts.nesterov ?? false;
     if (this.nesterov && this.momentum <= 0) throw new AhsError('AHS_ERR_CONFIG_VALUE', 'SGD: Nesterov momentum needs SOLVER.MOMENTUM > 0');
-    this.groups = groups.map((g, gi) => ({
-      params: g.params, lrMultiplier: g.lrMultiplier ?? 1, weightDecay: g.weightDecay ?? opts.weightDecay ?? 0,
-      names: g.names ?? g.params.map((_, i) => `${gi}.${i}`),
-    }));
+    this.groups = resolveParamGroups(groups, opts.weightDecay ?? 0, 'SGD');
   }
 
   step(): void {

@@ -100,14 +100,14 @@ export class BackwardTape {
           const xc = noGrad(() => st.x.narrow(st.dim, s, n).detach()).requiresGrad_(needX);
           const yc = enableGrad(() => st.fn(xc, s));
           const gyc = gy.narrow(st.outDim, st.offsets[c]!, yc.size(st.outDim)).contiguous();
-          if (yc.requiresGrad) native().backward([yc.handle], [gyc.handle], false, false);
+          if (yc.requiresGrad) yc.backward(gyc);
           return needX ? xc.grad : null;
         });
         if (g) gx.push(g);
       }
       if (needX && gx.length) {
         const g = gx.length === 1 ? gx[0]! : cat(gx, st.dim);
-        native().backward([st.x.handle], [g.handle], false, false);
+        st.x.backward(g);
       }
     });
     gy.dispose();

@@ -12,7 +12,6 @@ export function checkTrainConfig(cfg: AhsConfig): void {
   if (cfg.INPUT.DATASET_MAPPER_NAME !== 'mask_former_semantic') fail('INPUT.DATASET_MAPPER_NAME', `'${cfg.INPUT.DATASET_MAPPER_NAME}' is not registered (mask_former_semantic)`);
   if (cfg.DATALOADER.SAMPLER_TRAIN !== 'TrainingSampler') fail('DATALOADER.SAMPLER_TRAIN', `'${cfg.DATALOADER.SAMPLER_TRAIN}' is not implemented (TrainingSampler)`);
   if (cfg.SOLVER.AMP.ENABLED) fail('SOLVER.AMP.ENABLED', 'mixed-precision training is not implemented; CAT-Seg trains in fp32');
-  if (cfg.INPUT.FORMAT !== 'RGB') fail('INPUT.FORMAT', `CAT-Seg models take RGB images, got '${cfg.INPUT.FORMAT}'`);
   if (!(cfg.SOLVER.IMS_PER_BATCH >= 1)) fail('SOLVER.IMS_PER_BATCH', `must be at least 1, got ${cfg.SOLVER.IMS_PER_BATCH}`);
   if (!(cfg.SOLVER.MAX_ITER >= 1)) fail('SOLVER.MAX_ITER', `must be at least 1, got ${cfg.SOLVER.MAX_ITER}`);
   if (!(cfg.SOLVER.BASE_LR >= 0)) fail('SOLVER.BASE_LR', `must be non-negative, got ${cfg.SOLVER.BASE_LR}`);

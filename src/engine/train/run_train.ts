@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dumpConfig, loadConfig, type AhsConfig } from '../../config/index.js';
 import type { SegDataset } from '../../data/sample.js';
+import { semanticMapperOptionsFromConfig, type SemanticMapperOptions } from '../../data/semantic_mapper.js';
 import { AhsError } from '../../errors.js';
 import { buildModel } from '../../models/registry.js';
 import type { BuiltModel } from '../../models/seg_model.js';
@@ -87,6 +88,7 @@ export async function runTrain(opts: TrainRunOptions): Promise<TrainRunResult> {
   // test sets only when something will evaluate on them).
   const testSets = opts.evalOnly || cfg.TEST.EVAL_PERIOD > 0 ? await resolveTestDatasets(cfg, opts.datasetRoot) : [];
   const train = opts.evalOnly ? null : await resolveTrainDatasets(cfg, opts.datasetRoot, log);
+  const mapper = train ? semanticMapperOptionsFromConfig(cfg, train.ignoreLabel) : null; // checks INPUT.*
   const built = buildModel(cfg, { textCacheDir: null });
   const { model } = built;
   try {
@@ -114,7 +116,7 @@ export async function runTrain(opts: TrainRunOptions): Promise<TrainRunResult> {
       model.eval();
       return { outputDir, checkpoint: last, results: await evaluate() };
     }
-    return await trainLoop(cfg, built, train!, { checkpointer, seed, saved, outputDir, testSets, evaluate, log });
+    return await trainLoop(cfg, built, train!, mapper!, { checkpointer, seed, saved, outputDir, testSets, evaluate, log });
   } finally {
     if (saved) { dispose([...saved.model.values()]); dispose([...saved.optimizer.values()]); }
     model.dispose();
@@ -131,7 +133,7 @@ interface LoopContext {
   log: (l: string) => void;
 }
 
-async function trainLoop(cfg: AhsConfig, built: BuiltModel, train: SegDataset, c: LoopContext): Promise<TrainRunResult> {
+async function trainLoop(cfg: AhsConfig, built: BuiltModel, train: SegDataset, mapper: SemanticMapperOptions, c: LoopContext): Promise<TrainRunResult> {
   const { model } = built;
   const s = cfg.SOLVER;
   const accum = s.GRAD_ACCUM_STEPS;
@@ -139,7 +141,7 @@ async function trainLoop(cfg: AhsConfig, built: BuiltModel, train: SegDataset, c
     throw new AhsError('AHS_ERR_CONFIG_VALUE', `SOLVER.GRAD_ACCUM_STEPS ${accum} must be a positive divisor of SOLVER.IMS_PER_BATCH ${s.IMS_PER_BATCH}`);
   }
   const optimizer = buildOptimizer(model, cfg);
-  const data = await openTrainingData(cfg, train, { seed: c.seed, batchSize: s.IMS_PER_BATCH / accum, resume: c.saved?.state.loader, log: c.log });
+  const data = await openTrainingData(cfg, train, mapper, { seed: c.seed, batchSize: s.IMS_PER_BATCH / accum, resume: c.saved?.state.loader });
   let checkpoint: string | null = null;
   const results = new Map<string, SemSegResults>();
   try {

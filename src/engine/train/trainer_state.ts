@@ -30,6 +30,7 @@ export function restoreTrainerState(saved: ReturnType<typeof readTrainCheckpoint
   }
   if (optimizer instanceof AdamW) optimizer.loadStateDict({ meta: state.optimizer.meta as AdamWStateDict['meta'], tensors: saved.optimizer });
   else optimizer.loadStateDict({ meta: state.optimizer.meta as SGDStateDict['meta'], tensors: saved.optimizer });
-  for (const [d, b64] of Object.entries(state.rng)) if (devices().includes(d)) setRngState(new Uint8Array(Buffer.from(b64, 'base64')), d);
+  const here = devices();
+  for (const [d, b64] of Object.entries(state.rng)) if (here.includes(d)) setRngState(new Uint8Array(Buffer.from(b64, 'base64')), d);
   return state.iteration;
 }

@@ -8,7 +8,7 @@ import { validateDataset } from '../../data/dataset_validation.js';
 import { resolveDataset } from '../../data/datasets.js';
 import { TrainLoader } from '../../data/loader.js';
 import type { SegDataset } from '../../data/sample.js';
-import { semanticMapperOptionsFromConfig } from '../../data/semantic_mapper.js';
+import type { SemanticMapperOptions } from '../../data/semantic_mapper.js';
 import { AhsError } from '../../errors.js';
 import { dispose } from '../../tensor/index.js';
 import { collate } from './collate.js';
@@ -68,7 +68,7 @@ export interface TrainingData extends BatchSource {
   close(): Promise<void>;
 }
 
-export async function openTrainingData(cfg: AhsConfig, ds: SegDataset, o: { seed: number; batchSize: number; resume?: unknown; log: (l: string) => void }): Promise<TrainingData> {
+export async function openTrainingData(cfg: AhsConfig, ds: SegDataset, mapper: SemanticMapperOptions, o: { seed: number; batchSize: number; resume?: unknown }): Promise<TrainingData> {
   const modelIgnore = cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE;
   if (modelIgnore !== ds.ignoreLabel && modelIgnore < ds.classNames.length) {
     throw new AhsError('AHS_ERR_CONFIG_VALUE', `MODEL.SEM_SEG_HEAD.IGNORE_VALUE ${modelIgnore} is a class index of ${ds.name} (${ds.classNames.length} classes); set it to the dataset's ignore label ${ds.ignoreLabel}`);
@@ -79,7 +79,7 @@ export async function openTrainingData(cfg: AhsConfig, ds: SegDataset, o: { seed
     seed: o.seed,
     numWorkers: cfg.DATALOADER.NUM_WORKERS,
     aspectRatioGrouping: cfg.DATALOADER.ASPECT_RATIO_GROUPING,
-    mapper: { module: new URL('../../data/semantic_mapper.js', import.meta.url).href, exportName: 'mapSemanticSample', options: semanticMapperOptionsFromConfig(cfg, ds.ignoreLabel) },
+    mapper: { module: new URL('../../data/semantic_mapper.js', import.meta.url).href, exportName: 'mapSemanticSample', options: mapper },
     ...(o.resume !== undefined ? { resume: o.resume as never } : {}),
   });
   return {

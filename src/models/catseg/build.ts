@@ -11,7 +11,7 @@ import { aggregatorOptionsFromConfig } from './catseg_head.js';
 import { CATSeg, type CatSegOptions } from './catseg_model.js';
 import { loadCatSegCheckpoint, loadClipIntoCatSeg } from './checkpoint.js';
 import { checkCatSegModelConfig } from './supported_config.js';
-import { CatSegPredictor } from './inference.js';
+import { CatSegPredictor, type CatSegInferenceOptions, type InferenceProtocol } from './inference.js';
 import type { BuiltModel } from '../seg_model.js';
 
 export interface ClipSpec { config: ClipConfig; taps: [number, number]; inputSize: number; weightsPath?: string }
@@ -81,7 +81,6 @@ export function buildCatSeg(cfg: AhsConfig, opts: { textCacheDir?: string | null
 export function buildCatSegModel(cfg: AhsConfig, opts: { textCacheDir?: string | null } = {}): BuiltModel<CATSeg> {
   const clip = clipSpecFromConfig(cfg);
   const model = new CATSeg(catsegOptionsFromConfig(cfg, clip), opts.textCacheDir ?? null);
-  const t = cfg.TEST;
   return {
     model,
     lossWeights: { loss_sem_seg: cfg.MODEL.SEM_SEG_HEAD.SEM_SEG_LOSS_WEIGHT },
@@ -90,13 +89,20 @@ export function buildCatSegModel(cfg: AhsConfig, opts: { textCacheDir?: string |
       load: (path) => loadClipIntoCatSeg(model, path),
     },
     loadCheckpoint: (path, o = {}) => loadCatSegCheckpoint(model, path, o),
-    predictor: (protocol) => new CatSegPredictor(model, {
-      protocol,
-      slidingResolution: [t.SLIDING_WINDOW_RESOLUTION[0]!, t.SLIDING_WINDOW_RESOLUTION[1]!],
-      overlap: t.SLIDING_WINDOW_OVERLAP,
-      sizeDivisibility: cfg.MODEL.MASK_FORMER.SIZE_DIVISIBILITY,
-      testResize: { minSize: cfg.INPUT.MIN_SIZE_TEST, maxSize: cfg.INPUT.MAX_SIZE_TEST },
-    }),
+    predictor: (protocol) => new CatSegPredictor(model, catsegInferenceOptions(cfg, protocol)),
+  };
+}
+
+/** The inference protocol's settings from the config (TEST.*, MASK_FORMER, MIN/MAX_SIZE_TEST);
+ * the protocol defaults to TEST.SLIDING_WINDOW's. */
+export function catsegInferenceOptions(cfg: AhsConfig, protocol: InferenceProtocol = cfg.TEST.SLIDING_WINDOW ? 'sliding' : 'whole'): CatSegInferenceOptions {
+  const t = cfg.TEST;
+  return {
+    protocol,
+    slidingResolution: [t.SLIDING_WINDOW_RESOLUTION[0]!, t.SLIDING_WINDOW_RESOLUTION[1]!],
+    overlap: t.SLIDING_WINDOW_OVERLAP,
+    sizeDivisibility: cfg.MODEL.MASK_FORMER.SIZE_DIVISIBILITY,
+    testResize: { minSize: cfg.INPUT.MIN_SIZE_TEST, maxSize: cfg.INPUT.MAX_SIZE_TEST },
   };
 }
 

@@ -17,8 +17,10 @@ export interface CatSegLossOptions {
   mode?: CatSegLossMode;
 }
 
-/** The per-class targets (B, T, H, W) float: one-hot of labels, all zero at ignore pixels. */
-export function oneHotTargets(labels: Tensor, numClasses: number, ignoreValue = 255): Tensor {
+/** The per-class targets (B, T, H, W) float: one-hot of labels, all zero at ignore pixels; with
+ * `range`, only classes [start, start + count) (B, count, H, W). Labels are checked against all
+ * numClasses either way. */
+export function oneHotTargets(labels: Tensor, numClasses: number, ignoreValue = 255, range: { start: number; count: number } = { start: 0, count: numClasses }): Tensor {
   check(labels.rank === 3, 'AHS_ERR_SHAPE', () => `oneHotTargets: labels must be (B, H, W), got ${fmtShape(labels.shape)}`);
   return tidy(() => {
     const lab = labels.long();
@@ -28,8 +30,8 @@ export function oneHotTargets(labels: Tensor, numClasses: number, ignoreValue = 
     if (lo < 0 || hi >= numClasses) {
       throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `CAT-Seg loss: labels must be in [0, ${numClasses}) or ${ignoreValue} (ignore), found values in [${lo}, ${hi}]`);
     }
-    const classes = arange(0, numClasses, 1, 'int64').view([1, numClasses, 1, 1]);
-    return lab.unsqueeze(1).eq(classes).logicalAnd(valid.unsqueeze(1)).float(); // (B, T, H, W)
+    const classes = arange(range.start, range.start + range.count, 1, 'int64').view([1, range.count, 1, 1]);
+    return lab.unsqueeze(1).eq(classes).logicalAnd(valid.unsqueeze(1)).float(); // (B, count, H, W)
   });
 }
 
@@ -65,21 +67,13 @@ export function catSegLossPart(logits: Tensor, labels: Tensor, o: CatSegLossOpti
   return tidy(() => {
     const [B, c] = logits.shape as [number, number];
     const [H, W] = [labels.size(1), labels.size(2)];
-    const lab = labels.long();
-    const valid = lab.ne(ignore); // (B, H, W)
-    const known = lab.maskedFill(valid.logicalNot(), 0);
-    const lo = known.amin().item(), hi = known.amax().item();
-    if (lo < 0 || hi >= o.numClasses) {
-      throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `CAT-Seg loss: labels must be in [0, ${o.numClasses}) or ${ignore} (ignore), found values in [${lo}, ${hi}]`);
-    }
-    const classes = arange(o.classStart, o.classStart + c, 1, 'int64').view([1, c, 1, 1]);
-    const target = lab.unsqueeze(1).eq(classes).logicalAnd(valid.unsqueeze(1)).float(); // (B, c, H, W)
+    const target = oneHotTargets(labels, o.numClasses, ignore, { start: o.classStart, count: c }); // (B, c, H, W)
     const up = interpolate(logits, { size: [H, W], mode: 'bilinear', alignCorners: false }); // (B, c, H, W)
     const perElem = binaryCrossEntropyWithLogits(up, target, null, null, 'none');
     if (mode === 'zero_target') return perElem.sum().div(B * o.numClasses * H * W);
     if (mode !== 'exclude') throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `catSegLossPart: mode must be 'zero_target' or 'exclude', got '${String(mode)}'`);
-    const v = valid.unsqueeze(1).float();
+    const valid = labels.long().ne(ignore);
     const count = valid.sum().item() * o.numClasses;
-    return perElem.mul(v).sum().div(Math.max(count, 1));
+    return perElem.mul(valid.unsqueeze(1).float()).sum().div(Math.max(count, 1));
   });
 }
