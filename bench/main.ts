@@ -6,6 +6,7 @@ const suites: Record<string, () => Promise<void>> = {
   pipeline: async () => (await import('./pipeline.js')).benchPipeline(),
   train: async () => (await import('./train.js')).benchTrain(),
   loader: async () => void (await import('./loader.js')).benchLoader(),
+  'zero-shot': async () => (await import('./zero_shot.js')).benchZeroShot(),
 };
 
 const name = process.argv[2] ?? 'engine';

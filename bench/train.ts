@@ -1,8 +1,10 @@
 // `npm run bench -- train [--chunk N] [--steps N]`: one ViT-B/16 CAT-Seg training step at 384x384
 // with COCO-Stuff's 171 classes (configs/vitb_384.yaml, random weights), split into data,
 // forward, backward and optimizer, with the peak RSS: batch 1 without and batch 4 with activation
-// checkpointing, for CLIP_FINETUNE attention and oft_both. Next to them, in the same run: a forward
-// pass over the same batch without autograd, and the data loader's images/s alone.
+// checkpointing, for CLIP_FINETUNE attention and oft_both; then batch 1 of H-CLIP (oft_both) with
+// each AHS-Seg component and with all three, against the oft_both row of the same run. Next to
+// them: a forward pass over the same batch without autograd, and the data loader's images/s alone.
+// `--ahs` runs only the component rows and their baseline.
 //
 // Each case runs in its own process, so that its peak RSS is its own.
 import { spawnSync } from 'node:child_process';
@@ -15,7 +17,7 @@ import { buildGradClipper, buildOptimizer } from '../src/engine/train/build_opti
 import { collate } from '../src/engine/train/collate.js';
 import { holdPeakMemory } from '../src/engine/train/memory_cache_hook.js';
 import { buildModel } from '../src/models/registry.js';
-import { BackwardTape, dispose, manualSeed, memoryStats, noGrad, numThreads, tidy } from '../src/index.js';
+import { BackwardTape, dispose, manualSeed, memoryStats, noGrad, numThreads, tidy, type Tensor } from '../src/index.js';
 import { loaderImagesPerSec, makeBenchDataset } from './loader.js';
 
 interface CaseResult {
@@ -25,12 +27,26 @@ interface CaseResult {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const H = 'MODEL.SEM_SEG_HEAD.';
+/** Case names -> config overrides: a CLIP_FINETUNE mode, or H-CLIP plus AHS-Seg components. */
+const VARIANTS: Record<string, string[]> = {
+  attention: [`${H}CLIP_FINETUNE`, 'attention'],
+  oft_both: [`${H}CLIP_FINETUNE`, 'oft_both'],
+  '+ha_hem': [`${H}CLIP_FINETUNE`, 'oft_both', `${H}USE_ADAPTIVE_ENERGY`, 'True'],
+  '+mh_fpn': [`${H}CLIP_FINETUNE`, 'oft_both', `${H}USE_MULTI_SCALE_FUSION`, 'True'],
+  '+dc_hsp': [`${H}CLIP_FINETUNE`, 'oft_both', `${H}USE_CLASS_AWARE_PROJECTION`, 'True'],
+  '+all3': [`${H}CLIP_FINETUNE`, 'oft_both', `${H}USE_ADAPTIVE_ENERGY`, 'True', `${H}USE_MULTI_SCALE_FUSION`, 'True', `${H}USE_CLASS_AWARE_PROJECTION`, 'True'],
+};
 const CFG = fileURLToPath(new URL('../configs/vitb_384.yaml', import.meta.url));
 
 async function runCase(finetune: string, batch: number, chunk: number, steps: number): Promise<CaseResult> {
   manualSeed(0);
-  const cfg = loadConfig(CFG, ['MODEL.SEM_SEG_HEAD.CLIP_FINETUNE', finetune, 'MODEL.SEM_SEG_HEAD.CHECKPOINT_CLASS_CHUNK', String(chunk), 'SOLVER.IMS_PER_BATCH', String(batch)]);
-  const { model } = buildModel(cfg);
+  const variant = VARIANTS[finetune];
+  if (!variant) throw new Error(`unknown bench case '${finetune}' (${Object.keys(VARIANTS).join(', ')})`);
+  const cfg = loadConfig(CFG, [...variant, 'MODEL.SEM_SEG_HEAD.CHECKPOINT_CLASS_CHUNK', String(chunk), 'SOLVER.IMS_PER_BATCH', String(batch)]);
+  const { model, lossWeights } = buildModel(cfg);
+  const total = (losses: Record<string, Tensor>) => Object.entries(losses).map(([k, v]) => v.mul(lossWeights[k]!)).reduce((a, b) => a.add(b));
   model.train();
   const classNames = await loadClassNames('coco171');
   const optimizer = buildOptimizer(model, cfg);
@@ -55,10 +71,11 @@ async function runCase(finetune: string, batch: number, chunk: number, steps: nu
       tidy(() => {
         t = performance.now();
         const { losses } = model.forwardTrain(b, { tape });
-        losses.loss_sem_seg!.item();
+        const loss = total(losses);
+        loss.item();
         tFwd = performance.now() - t;
         t = performance.now();
-        tape.backward(losses.loss_sem_seg!);
+        tape.backward(loss);
         tBwd = performance.now() - t;
       });
       t = performance.now();
@@ -67,7 +84,7 @@ async function runCase(finetune: string, batch: number, chunk: number, steps: nu
       optimizer.zeroGrad();
       const tOpt = performance.now() - t;
       t = performance.now();
-      noGrad(() => tidy(() => { model.forwardTrain(b).losses.loss_sem_seg!.item(); }));
+      noGrad(() => tidy(() => { total(model.forwardTrain(b).losses).item(); }));
       const tNo = performance.now() - t;
       dispose([images, labels]);
       if (s === 0) { holdPeakMemory(); continue; } // warm-up: allocator (as the trainer's MemoryCacheHook), text cache, kernels
@@ -99,16 +116,23 @@ export async function benchTrain(): Promise<void> {
   const out = (l: string) => process.stdout.write(l + '\n');
   out(`train bench: ViT-B/16 CAT-Seg, 384x384 crops, 171 classes, ${numThreads()} threads; medians of ${steps} steps after a warm-up, each case in its own process`);
   const rows: CaseResult[] = [];
-  for (const ft of ['attention', 'oft_both']) {
-    for (const [batch, c] of [[1, 0], [4, chunk]] as const) {
-      const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(new URL('./main.ts', import.meta.url)), 'train', '--case', `${ft}:${batch}:${c}:${steps}`], { encoding: 'utf8', maxBuffer: 1 << 24 });
-      if (r.status !== 0) { out(`case ${ft} batch ${batch}: failed\n${r.stderr}`); continue; }
-      const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as CaseResult;
-      rows.push(res);
-      out(`${ft.padEnd(9)} batch ${batch}${c ? ` ckpt ${c}` : '       '}  step ${res.step.toFixed(2)} s (data ${res.data.toFixed(2)}, forward ${res.forward.toFixed(2)}, backward ${res.backward.toFixed(2)}, optimizer ${res.optimizer.toFixed(2)})  ` +
-        `no-grad forward ${res.forwardNoGrad.toFixed(2)} s  step/forward ${(res.step / res.forwardNoGrad).toFixed(2)}x  per image ${(res.step / batch).toFixed(2)} s  peak RSS ${res.peakRssGiB.toFixed(2)} GiB (live ${res.peakLiveGiB.toFixed(2)})`);
-    }
+  const ahsOnly = argv.includes('--ahs');
+  const cases: [string, number, number][] = [
+    ...(ahsOnly ? [] : (['attention', 'oft_both'] as const).flatMap((ft) => [[ft, 1, 0], [ft, 4, chunk]] as [string, number, number][])),
+    ...(ahsOnly ? [['oft_both', 1, 0] as [string, number, number]] : []),
+    ...['+ha_hem', '+mh_fpn', '+dc_hsp', '+all3'].map((v) => [v, 1, 0] as [string, number, number]),
+  ];
+  for (const [ft, batch, c] of cases) {
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(new URL('./main.ts', import.meta.url)), 'train', '--case', `${ft}:${batch}:${c}:${steps}`], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) { out(`case ${ft} batch ${batch}: failed\n${r.stderr}`); continue; }
+    const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as CaseResult;
+    rows.push(res);
+    const base = ft.startsWith('+') ? rows.find((x) => x.finetune === 'oft_both' && x.batch === 1) : undefined;
+    const vs = base ? `  vs oft_both: step +${(res.step - base.step).toFixed(2)} s (${((100 * (res.step - base.step)) / base.step).toFixed(1)}%), peak RSS +${(res.peakRssGiB - base.peakRssGiB).toFixed(2)} GiB` : '';
+    out(`${ft.padEnd(9)} batch ${batch}${c ? ` ckpt ${c}` : '       '}  step ${res.step.toFixed(2)} s (data ${res.data.toFixed(2)}, forward ${res.forward.toFixed(2)}, backward ${res.backward.toFixed(2)}, optimizer ${res.optimizer.toFixed(2)})  ` +
+      `no-grad forward ${res.forwardNoGrad.toFixed(2)} s  step/forward ${(res.step / res.forwardNoGrad).toFixed(2)}x  per image ${(res.step / batch).toFixed(2)} s  peak RSS ${res.peakRssGiB.toFixed(2)} GiB (live ${res.peakLiveGiB.toFixed(2)})${vs}`);
   }
+  if (ahsOnly) return;
   const bench = await makeBenchDataset(64);
   const ld = await loaderImagesPerSec({ dataset: bench.dataset, numWorkers: 2, batchSize: 4, mapper: { module: new URL('../src/data/semantic_mapper.js', import.meta.url).href, exportName: 'mapSemanticSample', options: semanticMapperOptionsFromConfig(loadConfig(CFG), 255) } });
   await bench.cleanup();

@@ -32,6 +32,8 @@ export interface ProgressOptions {
   unknownStepBytes?: number;
   /** What is counted: default bytes shown as MB; e.g. { name: 'img', scale: 1, decimals: 0 }. */
   unit?: { name: string; scale: number; decimals: number };
+  /** Line mode: add the ETA to each line too (long jobs whose log is read while they run). */
+  lineEta?: boolean;
 }
 
 const MB = 1024 * 1024;
@@ -100,7 +102,8 @@ export function createProgressReporter(opts: ProgressOptions = {}): ProgressCall
       if (step === st.lastStep && !finished) return;
       st.lastStep = step;
       const size = total !== undefined ? `${mb(p.received)}/${mb(total)} ${unit.name}` : `${mb(p.received)} ${unit.name}`;
-      stream.write(`${p.file}: ${pct ? `${pct} ` : ''}(${size}, ${(rate / unit.scale).toFixed(unit.decimals === 0 ? 2 : 1)} ${unit.name}/s)\n`);
+      const eta = opts.lineEta && total !== undefined && rate > 0 && !finished ? `, ETA ${clock((total - p.received) / rate)}` : '';
+      stream.write(`${p.file}: ${pct ? `${pct} ` : ''}(${size}, ${(rate / unit.scale).toFixed(unit.decimals === 0 ? 2 : 1)} ${unit.name}/s${eta})\n`);
     }
     if (finished) st.done = true;
   };

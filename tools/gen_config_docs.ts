@@ -4,7 +4,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type LeafSpec, type NodeSpec, SCHEMA, typeName } from '../src/config/index.js';
+import { type LeafSpec, type NodeSpec, SCHEMA, rangeText, typeName } from '../src/config/index.js';
 
 export const DOCS_PATH = fileURLToPath(new URL('../docs/config-keys.md', import.meta.url));
 
@@ -13,7 +13,9 @@ const cell = (s: string): string => s.replaceAll('|', '\\|');
 function typeCell(leaf: LeafSpec): string {
   const base = typeName(leaf.type);
   if (leaf.choices) return `one of ${leaf.choices.map((c) => `\`${c}\``).join(', ')}`;
-  return leaf.length === undefined ? base : `${base} (${leaf.length})`;
+  const range = rangeText(leaf);
+  const sized = leaf.length === undefined ? base : `${base} (${leaf.length})`;
+  return range ? `${sized}, ${range}` : sized;
 }
 
 function renderSection(path: string, node: NodeSpec, out: string[]): void {

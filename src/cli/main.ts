@@ -1,15 +1,21 @@
 #!/usr/bin/env node
 // The `ahs-seg` command line. The only process boundary: each command lives in its own file and
 // is imported lazily, so `ahs-seg --help` does not load libtorch.
-import { Command } from 'commander';
-import { AhsError } from '../errors.js';
+import { Command, CommanderError } from 'commander';
+import type { PromptEnsemble } from '../models/clip/prompts.js';
 import { VERSION } from '../version.js';
+import { reportError } from './error_report.js';
+import { choiceArg, intArg, OPTION_RANGES as R } from './option_parsers.js';
+
+const PROMPTS = ['single', 'imagenet', 'imagenet_select', 'imagenet_select_clip'] as const satisfies readonly PromptEnsemble[];
 
 const program = new Command()
   .name('ahs-seg')
   .description('Open-vocabulary semantic segmentation (AHS-Seg / CAT-Seg / H-CLIP) on libtorch')
   .version(VERSION)
-  .showHelpAfterError();
+  // Commander's own errors (unknown option, missing argument) go through reportError like all others.
+  .exitOverride()
+  .configureOutput({ outputError: () => {} });
 
 program
   .command('doctor')
@@ -26,37 +32,46 @@ program
 
 program
   .command('segment')
-  .description('label every pixel of images with any list of class names: a CAT-Seg/H-CLIP checkpoint (--weights), or MaskCLIP zero-shot with CLIP weights alone')
+  .description('label every pixel of images with any list of class names: a CAT-Seg/H-CLIP checkpoint (--weights), or a zero-shot method with CLIP weights alone (--method, default NACLIP with PAMR)')
   .argument('<images...>', 'image files (PNG, JPEG, WebP, TIFF)')
   .option('--labels <names>', 'comma-separated class names, e.g. "sky, espresso cup, saucer"')
   .option('--classes <file>', 'JSON array of class names')
   .option('--benchmark <name>', "a benchmark's class list (ade150, ade847, pc59, pc459, voc20, voc20b, coco171)")
   .option('--weights <file>', 'segmentation checkpoint (CAT-Seg model_base.pth, H-CLIP, or ahs-seg .safetensors)')
   .option('--config-file <file>', 'config of the checkpoint (default configs/vitb_384.yaml)')
-  .option('--protocol <p>', 'with --weights: sliding (eval.sh) or whole')
-  .option('--clip <name|path>', 'without --weights: CLIP weights for MaskCLIP, a file or a hub model name downloaded on first use', 'openai/clip-vit-base-patch16')
-  .option('--prompts <kind>', 'prompt templates: single, imagenet, imagenet_select, imagenet_select_clip', 'imagenet')
-  .option('--short-side <px>', 'shorter image side fed to CLIP', (v) => Number(v), 448)
+  .option('--protocol <p>', 'with --weights: sliding (eval.sh) or whole', choiceArg('--protocol', ['sliding', 'whole']))
+  .option('--method <name>', 'without --weights: maskclip, naclip (default), sclip or clearclip')
+  .option('--pamr', 'refine the scores with PAMR (default for naclip)')
+  .option('--no-pamr', 'no PAMR refinement (the default for the other methods)')
+  .option('--clip <name|path>', 'without --weights: CLIP weights, a file or a hub model name downloaded on first use', 'openai/clip-vit-base-patch16')
+  .option('--prompts <kind>', "without --weights: prompt templates: single, imagenet, imagenet_select, imagenet_select_clip (default: the method's, imagenet)", choiceArg('--prompts', PROMPTS))
+  .option('--short-side <px>', "without --weights: shorter image side fed to CLIP (default: the method's, 448 maskclip/clearclip, 336 naclip/sclip)", intArg('--short-side', R.shortSide))
   .option('--out <dir>', 'output folder for <stem>.labels.png, .overlay.png and .json', 'out/segment')
+  .option('--dry-run', 'check everything and print what would run and the memory it needs, without running a model')
   .action(async (images: string[], opts) => (await import('./commands/segment.js')).segment(images, opts));
 
+const collect = (v: string, prev: string[]) => [...prev, v];
 const evalOptions = (c: Command) => c
-  .option('--config-file <file>', 'YAML config of the model', 'configs/vitb_384.yaml')
-  .option('--weights <file>', 'checkpoint (.pth from CAT-Seg/detectron2, or .safetensors from ahs-seg); default MODEL.WEIGHTS')
+  .option('--config-file <file>', 'YAML config of the model (default configs/vitb_384.yaml); eval-suite: repeat, one per --weights', collect, [])
+  .option('--weights <file>', 'checkpoint (.pth from CAT-Seg/detectron2, or .safetensors from ahs-seg); default MODEL.WEIGHTS; eval-suite: repeat for one table row per model', collect, [])
   .option('--dataset-root <dir>', 'datasets in detectron2 layout (default $DETECTRON2_DATASETS, else ./datasets)')
   .option('--out <dir>', 'results folder (one sub-folder per benchmark)', 'out/eval')
-  .option('--limit <n>', 'only the first N images of each benchmark (a quick check, not a reportable number)', (v) => Number(v))
+  .option('--limit <n>', 'only the first N images of each benchmark (a quick check, not a reportable number)', intArg('--limit', R.limit))
   .option('--lenient', 'load a checkpoint whose keys do not all match (the differences are printed)')
   .option('--no-resume', 'start over instead of resuming an interrupted evaluation')
+  .option('--method <name>', "instead of a checkpoint, a zero-shot method on CLIP weights alone: maskclip, naclip, sclip or clearclip (each with its repository's per-benchmark settings and class names)")
+  .option('--pamr', 'with --method: refine with PAMR (default for naclip)')
+  .option('--no-pamr', 'with --method: no PAMR (default for the others)')
+  .option('--clip <name|path>', 'with --method: CLIP weights, a file or a hub model name', 'openai/clip-vit-base-patch16')
   .argument('[overrides...]', "KEY VALUE config overrides, after eval.sh's (TEST.SLIDING_WINDOW True, POOLING_SIZES [1,1])");
 
 evalOptions(program.command('eval')
-  .description('evaluate a checkpoint on benchmarks with the eval.sh protocol')
+  .description('evaluate a checkpoint on benchmarks with the eval.sh protocol, or a zero-shot --method with its own')
   .option('--benchmarks <list>', 'comma-separated: ade150, ade847, pc59, pc459, voc20, voc20b, coco171 (default: the six)'))
   .action(async (overrides: string[], opts) => (await import('./commands/eval.js')).evalCommand(opts, overrides));
 
 evalOptions(program.command('eval-suite')
-  .description('evaluate a checkpoint on all six open-vocabulary benchmarks (the original eval_enhanced.sh) and write the main table'))
+  .description('evaluate one or more checkpoints on all six open-vocabulary benchmarks (the original eval_enhanced.sh) and write the main table, one row per model'))
   .action(async (overrides: string[], opts) => (await import('./commands/eval.js')).evalCommand(opts, overrides, true));
 
 program
@@ -65,9 +80,9 @@ program
   .requiredOption('--config-file <file>', 'YAML config (detectron2 style, _BASE_ inheritance)')
   .option('--resume', 'continue from OUTPUT_DIR/last_checkpoint (model, optimizer, schedule, RNG, data position)')
   .option('--eval-only', 'evaluate MODEL.WEIGHTS on DATASETS.TEST instead of training')
-  .option('--num-gpus <n>', 'processes per machine (1 for now)', (v) => Number(v))
-  .option('--num-machines <n>', 'machines (1 for now)', (v) => Number(v))
-  .option('--machine-rank <r>', 'rank of this machine (0 for now)', (v) => Number(v))
+  .option('--num-gpus <n>', 'processes per machine (1 for now)', intArg('--num-gpus', R.processes))
+  .option('--num-machines <n>', 'machines (1 for now)', intArg('--num-machines', R.processes))
+  .option('--machine-rank <r>', 'rank of this machine (0 for now)', intArg('--machine-rank', R.machineRank))
   .option('--dist-url <url>', 'rendezvous of a multi-process run (unused by one process)')
   .option('--dataset-root <dir>', 'root of registered datasets (default $DETECTRON2_DATASETS, else ./datasets)')
   .argument('[overrides...]', 'KEY VALUE config overrides, e.g. SOLVER.MAX_ITER 1000 OUTPUT_DIR out/run1')
@@ -82,7 +97,7 @@ program
   .requiredOption('--out <dir>', 'where results.json, per_class.csv and results.md go')
   .option('--model <name>', 'row name in the Markdown table', 'predictions')
   .option('--no-resume', 'start over instead of resuming an interrupted run')
-  .option('--visualize <n>', 'write N side-by-side PNGs (image | ground truth | prediction); needs --images', (v) => Number(v))
+  .option('--visualize <n>', 'write N side-by-side PNGs (image | ground truth | prediction); needs --images', intArg('--visualize', R.visualize))
   .option('--images <dir>', 'images for --visualize, matched by stem')
   .action(async (opts) => (await import('./commands/eval_masks.js')).evalMasksCommand(opts));
 
@@ -91,7 +106,7 @@ program
   .description("draw a training run's loss terms, learning rate and evaluation mIoU from OUTPUT_DIR/metrics.json to a PNG (and an SVG beside it)")
   .argument('<output_dir>', 'the OUTPUT_DIR of an `ahs-seg train` run')
   .option('--out <file.png>', 'PNG to write (default OUTPUT_DIR/metrics.png); the SVG goes beside it')
-  .option('--width <px>', 'PNG width in pixels', (v) => Number(v), 1200)
+  .option('--width <px>', 'PNG width in pixels', intArg('--width', R.plotWidth), 1200)
   .action(async (outputDir: string, opts: { out?: string; width?: number }) => (await import('./commands/plot.js')).plot(outputDir, opts));
 
 program
@@ -100,18 +115,23 @@ program
   .argument('<dataset>', 'coco-stuff, ade150, ade847, pc59, pc459 or voc')
   .requiredOption('--src <dir>', 'the unpacked official download (see README: what each dataset expects)')
   .option('--root <dir>', 'datasets root to write into (default $DETECTRON2_DATASETS, else ./datasets)')
-  .option('--jobs <n>', 'images converted at once', (v) => Number(v), 4)
+  .option('--jobs <n>', 'images converted at once', intArg('--jobs', R.jobs), 4)
   .action(async (dataset: string, opts) => (await import('./commands/prepare.js')).prepareCommand(dataset, opts));
 
+/** Every failure ends here: one line on stderr and the exit code of its kind (error_report.ts). */
+function fail(e: unknown): never {
+  // --help and --version end through exitOverride with code 0; so does bare `ahs-seg` (help, 1).
+  if (e instanceof CommanderError && (e.exitCode === 0 || e.code === 'commander.help')) process.exit(e.exitCode);
+  process.exit(reportError(e));
+}
+
 async function main(): Promise<void> {
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
   try {
     await program.parseAsync(process.argv);
   } catch (e) {
-    if (e instanceof AhsError) {
-      process.stderr.write(`ahs-seg: error ${e.code}: ${e.message}\n`);
-      process.exit(1);
-    }
-    throw e;
+    fail(e);
   }
 }
 

@@ -7,7 +7,7 @@ import YAML from 'yaml';
 import { AhsError, check } from '../errors.js';
 import { parseLiteral } from './literal.js';
 import type { LeafSpec, NodeSpec, Spec } from './schema.js';
-import { typeName } from './schema.js';
+import { rangeText, typeName } from './schema.js';
 import { nearestKey } from './suggest.js';
 
 /** A CfgNode whose keys are typed from the schema node `N`. */
@@ -257,14 +257,23 @@ function coerce(spec: LeafSpec, v: unknown, full: string, source: string | undef
       'AHS_ERR_CONFIG_VALUE',
       () => `Config key '${full}'${where(source)} expects ${spec.length} items, got ${v.length}: ${show(v)}`,
     );
+    const i = v.findIndex((x) => !inRange(spec, x));
+    check(i < 0, 'AHS_ERR_CONFIG_VALUE', () => `Config key '${full}'${where(source)} takes items ${rangeText(spec)}; item ${i} is ${show(v[i])}`);
     return Object.freeze([...v]);
   }
+  check(inRange(spec, v), 'AHS_ERR_CONFIG_VALUE', () => `Config key '${full}'${where(source)} must be ${rangeText(spec)}, got ${show(v)}`);
   check(
     spec.choices === undefined || spec.choices.includes(v as string),
     'AHS_ERR_CONFIG_VALUE',
     () => `Config key '${full}'${where(source)} must be one of ${spec.choices!.map((c) => `"${c}"`).join(', ')}; got ${show(v)}`,
   );
   return v;
+}
+
+/** A number inside the leaf's range (NaN and infinities never are, when a range is set). */
+function inRange(spec: LeafSpec, v: unknown): boolean {
+  if (typeof v !== 'number' || (spec.min === undefined && spec.max === undefined)) return true;
+  return Number.isFinite(v) && (spec.min === undefined || v >= spec.min) && (spec.max === undefined || v <= spec.max);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -275,7 +284,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function show(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   const kind = Array.isArray(v) ? 'list' : v instanceof Date ? 'date' : typeof v;
-  let text = JSON.stringify(v) ?? String(v);
+  let text = typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v)); // JSON has no Infinity
   if (text.length > 80) text = `${text.slice(0, 77)}...`;
   return `${text} (${kind})`;
 }

@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { AhsError, check } from '../errors.js';
 import { type CfgNode, YAML_VERSION } from './cfg_node.js';
 import { type AhsConfig, defaultConfig } from './defaults.js';
+import { resolveShippedPath } from '../package_paths.js';
 
 const BASE_KEY = '_BASE_';
 
@@ -34,12 +35,14 @@ export function loadConfig(path: string, overrides: readonly string[] = []): Ahs
 
 /**
  * Reads `path` and its `_BASE_` ancestors, base-most first. A relative `_BASE_` is resolved
- * against the directory of the file naming it.
+ * against the directory of the file naming it; a relative `path` that does not exist in the
+ * working directory but names a shipped file (`configs/vitb_384.yaml`) is the package's.
  */
 export function readConfigChain(path: string): ConfigLayer[] {
   const layers: ConfigLayer[] = [];
   const chain: { path: string; abs: string }[] = [];
-  let current: { path: string; abs: string; from?: string } = { path, abs: resolve(path) };
+  // A relative path missing here that names a shipped config (configs/...) is the package's.
+  let current: { path: string; abs: string; from?: string } = { path, abs: resolve(resolveShippedPath(path)) };
   for (;;) {
     const seen = chain.findIndex((c) => c.abs === current.abs);
     if (seen >= 0) {

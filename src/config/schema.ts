@@ -15,6 +15,16 @@ export interface LeafSpec<V = unknown> {
   readonly choices?: readonly string[];
   /** Exact item count of a list key (e.g. 2 for [H, W]). */
   readonly length?: number;
+  /** Smallest and largest accepted value of a number key (of every item of a number list). */
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/** Accepted range of a number key: a size, count or weight outside it is refused on merge, with
+ * the key and the file named, before it reaches a module or libtorch. */
+export interface Range {
+  readonly min?: number;
+  readonly max?: number;
 }
 
 export interface NodeSpec<C extends Record<string, Spec> = Record<string, Spec>> {
@@ -34,8 +44,8 @@ const leaf = <V>(type: LeafType, def: V, doc: string, extra: Partial<LeafSpec<V>
 });
 
 export const bool = (def: boolean, doc: string): LeafSpec<boolean> => leaf('bool', def, doc);
-export const int = (def: number, doc: string): LeafSpec<number> => leaf('int', def, doc);
-export const float = (def: number, doc: string): LeafSpec<number> => leaf('float', def, doc);
+export const int = (def: number, doc: string, range: Range = {}): LeafSpec<number> => leaf('int', def, doc, range);
+export const float = (def: number, doc: string, range: Range = {}): LeafSpec<number> => leaf('float', def, doc, range);
 export const str = (def: string, doc: string): LeafSpec<string> => leaf('str', def, doc);
 
 /** A string key restricted to `choices`; its TS type is the union of the choices. */
@@ -43,10 +53,10 @@ export function oneOf<const C extends readonly string[]>(choices: C, def: C[numb
   return leaf('str', def, doc, { choices });
 }
 
-export const ints = (def: readonly number[], doc: string, length?: number): LeafSpec<readonly number[]> =>
-  leaf('int[]', Object.freeze([...def]), doc, length === undefined ? {} : { length });
-export const floats = (def: readonly number[], doc: string, length?: number): LeafSpec<readonly number[]> =>
-  leaf('float[]', Object.freeze([...def]), doc, length === undefined ? {} : { length });
+export const ints = (def: readonly number[], doc: string, length?: number, range: Range = {}): LeafSpec<readonly number[]> =>
+  leaf('int[]', Object.freeze([...def]), doc, length === undefined ? { ...range } : { length, ...range });
+export const floats = (def: readonly number[], doc: string, length?: number, range: Range = {}): LeafSpec<readonly number[]> =>
+  leaf('float[]', Object.freeze([...def]), doc, length === undefined ? { ...range } : { length, ...range });
 export const strs = (def: readonly string[], doc: string, length?: number): LeafSpec<readonly string[]> =>
   leaf('str[]', Object.freeze([...def]), doc, length === undefined ? {} : { length });
 
@@ -62,6 +72,14 @@ export type CfgValues<N extends NodeSpec> = {
       ? V
       : never;
 };
+
+/** The range of a leaf as text ("from 1 to 4096", ">= 0"), or '' when it has none. */
+export function rangeText(spec: Pick<LeafSpec, 'min' | 'max'>): string {
+  if (spec.min !== undefined && spec.max !== undefined) return `from ${spec.min} to ${spec.max}`;
+  if (spec.min !== undefined) return `>= ${spec.min}`;
+  if (spec.max !== undefined) return `<= ${spec.max}`;
+  return '';
+}
 
 /** Human name of a leaf type, as used in error messages and docs. */
 export function typeName(type: LeafType): string {

@@ -24,6 +24,19 @@ export async function readImage(source: string | Uint8Array, name = typeof sourc
   }
 }
 
+/** Width and height as decoded (EXIF orientation applied), from the header alone. */
+export async function readImageSize(path: string): Promise<{ width: number; height: number }> {
+  if (!existsSync(path)) throw new AhsError('AHS_ERR_FILE_NOT_FOUND', `image ${path} not found`);
+  try {
+    const m = await sharp(path).metadata();
+    if (!m.width || !m.height) throw new Error('no size in the header');
+    // EXIF orientations 5-8 turn the image by 90 degrees.
+    return (m.orientation ?? 1) >= 5 ? { width: m.height, height: m.width } : { width: m.width, height: m.height };
+  } catch (e) {
+    throw new AhsError('AHS_ERR_FILE_FORMAT', `cannot read image ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 /** [3, H, W] uint8 tensor (CHW, as detectron2 feeds models). */
 export function imageToTensor(img: RgbImage): Tensor {
   const hwc = fromBytes(img.data, 'uint8', [img.height, img.width, 3]);

@@ -23,6 +23,9 @@ export interface BenchmarkEvalOptions {
   /** What identifies the model and protocol; a saved state from another run is refused. */
   fingerprint: Record<string, unknown>;
   resume?: boolean;
+  /** The class names the segmenter is given, in label order (default: the benchmark's own list;
+   * a training-free method's reference vocabulary, one entry per label). */
+  promptClassNames?: string[];
   /** Only the first N images (sorted by name): quick checks, not reportable numbers. */
   limit?: number;
   checkpointEvery?: number;
@@ -42,6 +45,13 @@ export interface BenchmarkEvalSummary {
 export async function evaluateBenchmark(opts: BenchmarkEvalOptions): Promise<BenchmarkEvalSummary> {
   const bench = getBenchmark(opts.benchmark);
   const classNames = await loadClassNames(bench);
+  const prompts = opts.promptClassNames ?? classNames;
+  if (prompts.length !== classNames.length) {
+    throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `${bench.name}: ${prompts.length} prompt class names for its ${classNames.length} classes`);
+  }
+  if (opts.limit !== undefined && !(Number.isSafeInteger(opts.limit) && opts.limit >= 1)) {
+    throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `limit must be an integer >= 1 (images per benchmark), got ${opts.limit}`);
+  }
   let samples = await listBenchmarkSamples(bench, opts.datasetRoot);
   if (opts.limit !== undefined) samples = samples.slice(0, opts.limit);
   const evaluator = new SemSegEvaluator({ classNames, ignoreLabel: bench.ignoreLabel, variant: bench.evaluatorVariant });
@@ -60,7 +70,7 @@ export async function evaluateBenchmark(opts: BenchmarkEvalOptions): Promise<Ben
       if (image.width !== gt.width || image.height !== gt.height) {
         throw new AhsError('AHS_ERR_DATASET', `image ${s.imagePath} is ${image.width}x${image.height} but its label ${s.labelPath} is ${gt.width}x${gt.height}`);
       }
-      const seg = segmentImage(opts.segmenter, image, classNames);
+      const seg = segmentImage(opts.segmenter, image, prompts);
       await run.process(seg.labels, gt.data, s.key);
       fresh++;
     }

@@ -15,6 +15,7 @@ import { CatSegPredictor } from '../models/catseg/inference.js';
 import { cacheRoot } from '../models/clip/hub/cache_dir.js';
 import type { SemSegResults } from '../eval/sem_seg_metrics.js';
 import { evaluateBenchmark, type BenchmarkEvalSummary } from './evaluate_benchmark.js';
+import { checkCatSegModelFits } from './model_memory.js';
 
 export interface RunEvalOptions {
   configFile: string;
@@ -37,6 +38,7 @@ export function evalConfig(configFile: string, overrides: string[] = []): AhsCon
 }
 
 export function loadEvalModel(cfg: AhsConfig, weights: string, opts: { lenient?: boolean; log?: (l: string) => void } = {}): CATSeg {
+  checkCatSegModelFits(cfg, 'the config');
   const model = buildCatSeg(cfg, { textCacheDir: join(cacheRoot(), 'text-embeddings') });
   const report = loadCatSegCheckpoint(model, weights, { strict: !opts.lenient });
   if (report.text) opts.log?.(`loaded ${weights} with differences:\n${report.text}`);
@@ -67,12 +69,17 @@ export async function runEval(opts: RunEvalOptions): Promise<{ summaries: Benchm
   } finally {
     model.dispose();
   }
+  return { summaries, table: await writeRunSummary(opts.outDir, model_, summaries) };
+}
+
+/** The run's main-results table (results.md, one row) and summary.json; returns the table's path. */
+export async function writeRunSummary(outDir: string, model: string, summaries: BenchmarkEvalSummary[]): Promise<string> {
   const results: Record<string, SemSegResults> = Object.fromEntries(summaries.map((s) => [s.benchmark.name, s.results]));
-  const table = join(opts.outDir, 'results.md');
+  const table = join(outDir, 'results.md');
   const order = MAIN_TABLE_BENCHMARKS.filter((b) => b in results);
   const extra = summaries.map((s) => s.benchmark.name).filter((b) => !order.includes(b));
-  await writeMainTable(table, [{ model: model_, results }], [...order, ...extra]);
-  await writeFileAtomic(join(opts.outDir, 'summary.json'), JSON.stringify(
+  await writeMainTable(table, [{ model, results }], [...order, ...extra]);
+  await writeFileAtomic(join(outDir, 'summary.json'), JSON.stringify(
     Object.fromEntries(summaries.map((s) => [s.benchmark.name, { ...s.results.sem_seg, images: s.numImages, secondsPerImage: s.secondsPerImage }])), null, 2) + '\n');
-  return { summaries, table };
+  return table;
 }

@@ -67,6 +67,9 @@ const STATE_FILE = 'eval_state.json';
  */
 export async function evalMasks(opts: EvalMasksOptions): Promise<EvalMasksSummary> {
   const bench = getBenchmark(opts.benchmark);
+  const vmax = opts.visualize?.max;
+  check(vmax === undefined || (Number.isSafeInteger(vmax) && vmax >= 1), 'AHS_ERR_INVALID_ARGUMENT',
+    () => `visualize.max must be an integer >= 1 (side-by-side images), got ${vmax}`);
   const classNames = opts.classNames ? [...opts.classNames] : await loadClassNames(bench);
   const ignoreLabel = opts.ignoreLabel ?? bench.ignoreLabel;
   const gtExt = opts.gtExt ?? bench.labelExt;

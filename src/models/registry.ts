@@ -14,6 +14,9 @@ export type ModelBuilder = (cfg: AhsConfig, opts: BuildModelOptions) => BuiltMod
 
 const META_ARCH_REGISTRY = new Map<string, ModelBuilder>([
   ['CATSeg', buildCatSegModel],
+  // AHS-Seg's name for the same model with its components: they are chosen by the
+  // MODEL.SEM_SEG_HEAD.USE_* switches, so its YAML files load as they are.
+  ['EnhancedCATSeg', buildCatSegModel],
 ]);
 
 /** Registers another model family (an extension point for code outside this package). */

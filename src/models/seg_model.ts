@@ -46,6 +46,8 @@ export interface BuiltModel<M extends SegmentationModel = SegmentationModel> {
   model: M;
   /** Weight of every loss term the model can return (a term without a weight is an error). */
   lossWeights: Record<string, number>;
+  /** What the user should know about this configuration (printed once when the model is built). */
+  warnings?: string[];
   /** The pretrained backbone a run starts from when MODEL.WEIGHTS is empty: a hub name or a
    * weights file, and how to load the resolved file into the model. */
   pretrained: { source: string; load(path: string): LoadReport };

@@ -2,7 +2,7 @@
 // state-dict keys (`visual.transformer.resblocks.0.attn.in_proj_weight`), train/eval mode,
 // freezing, and strict or lenient state-dict loading with a full report.
 import { AhsError, fmtShape } from '../errors.js';
-import { keep, noGrad, tidy, Tensor } from '../tensor/index.js';
+import { isFloating, keep, noGrad, tidy, Tensor } from '../tensor/index.js';
 
 export interface ShapeMismatch { key: string; expected: number[]; got: number[] }
 
@@ -25,6 +25,19 @@ export function formatLoadReport(r: LoadReport, source = 'state dict'): string {
 function sameShapeForLoad(model: number[], src: number[]): boolean {
   if (model.length === 0 && src.length === 1 && src[0] === 1) return true;
   return model.length === src.length && model.every((d, i) => d === src[i]);
+}
+
+/** A weight that is NaN or infinite makes every output NaN: refuse the file, naming the first
+ * such parameter and how many values are bad. Buffers are not checked (a mask may hold -inf). */
+function checkFinite(sd: Map<string, Tensor>, params: Set<string>, source = 'state dict'): void {
+  for (const [k, t] of sd) {
+    if (!params.has(k) || !isFloating(t.dtype)) continue;
+    const bad = noGrad(() => tidy(() => t.isfinite().logicalNot().sum().item()));
+    if (bad > 0) {
+      throw new AhsError('AHS_ERR_FILE_FORMAT', `${source}: weight '${k}' holds ${bad} NaN or infinite value${bad === 1 ? '' : 's'} (of ${t.numel}); ` +
+        'the file is corrupt (a diverged training run or a broken conversion): use an earlier checkpoint or re-download it');
+    }
+  }
 }
 
 export class Module {
@@ -114,6 +127,7 @@ export class Module {
       throw new AhsError('AHS_ERR_STATE_DICT', `cannot load ${opts.source ?? 'state dict'} strictly:\n${formatLoadReport(report, opts.source)}`);
     }
     const mis = new Set(report.mismatched.map((m) => m.key));
+    checkFinite(sd, new Set([...this.namedParameters()].map(([k]) => k)), opts.source);
     noGrad(() => {
       for (const [k, t] of own) {
         const src = sd.get(k);

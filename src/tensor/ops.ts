@@ -11,6 +11,9 @@ import { Tensor } from './tensor.js';
 export type OpObserver = (op: string, args: unknown[], out: unknown, ms: number) => void;
 let current: OpObserver | null = null;
 
+/** libtorch's messages for a failed allocation (CPU allocator, caching allocator, CUDA). */
+const OUT_OF_MEMORY = /bad_alloc|can't allocate memory|out of memory/i;
+
 /** Runs fn with `observe` called after every op; observers nest (the enclosing one still sees each op). */
 export function observeOps<T>(observe: OpObserver, fn: () => T): T {
   const prev = current;
@@ -50,7 +53,12 @@ export class AtenOp {
     try {
       out = native().callOp(this.id, raw);
     } catch (e) {
-      throw new AhsError('AHS_ERR_NATIVE', `${this.qualifiedName}: ${(e as Error).message}`, { cause: e });
+      const msg = (e as Error).message;
+      // An allocation that failed is this machine's limit, not a bug in the operator.
+      if (OUT_OF_MEMORY.test(msg)) {
+        throw new AhsError('AHS_ERR_OUT_OF_MEMORY', `${this.qualifiedName} ran out of memory (${msg}); the work needs more memory than is free: use fewer classes, smaller images or a smaller input size`, { cause: e });
+      }
+      throw new AhsError('AHS_ERR_NATIVE', `${this.qualifiedName}: ${msg}`, { cause: e });
     }
     const result = fromNative(out);
     if (observer) observer(this.name, args, result, performance.now() - t0);

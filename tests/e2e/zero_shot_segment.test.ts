@@ -1,6 +1,6 @@
 // End to end with nothing but CLIP weights: a tiny random CLIP in Hugging Face format is served by
 // a local hub, fetched by name through the real download path into the cache, and used for
-// MaskCLIP zero-shot segmentation of a shipped example photo. The labels from random weights mean
+// zero-shot segmentation (MaskCLIP, NACLIP, SCLIP, PAMR) of shipped example photos. The labels from random weights mean
 // nothing; what is checked is shapes, determinism, the download cache and the text cache.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +19,13 @@ import { resolveClipWeights } from '../../src/engine/clip_weights.js';
 import { segmentImage } from '../../src/engine/segmenter.js';
 import { readImage } from '../../src/data/image_io.js';
 import { dispose, liveTensorCount, manualSeed } from '../../src/tensor/index.js';
+import { readLabelMap } from '../../src/data/label_io.js';
+import { CATSEG_TEMPLATE } from '../../src/models/clip/prompts.js';
+import { naclip } from '../../src/models/tfree/naclip.js';
+import { sclip } from '../../src/models/tfree/sclip.js';
+import { REFERENCE_PAMR } from '../../src/models/tfree/methods.js';
+import { PamrRefined } from '../../src/models/tfree/pamr_refined.js';
+import type { Segmenter } from '../../src/engine/segmenter.js';
 import { startFakeHub, type FakeHub } from '../helpers/fake_hub.js';
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -103,4 +110,40 @@ test('ahs-seg segment writes the label map, overlay and legend', () => {
   assert.deepEqual(readdirSync(out).sort(), ['chelsea.json', 'chelsea.labels.png', 'chelsea.overlay.png']);
   const legend = JSON.parse(readFileSync(join(out, 'chelsea.json'), 'utf8')) as { classes: { name: string }[] };
   assert.deepEqual(legend.classes.map((c) => c.name), ['cat', 'sofa', 'wall']);
+});
+
+// Wrong here: --method / --pamr / --no-pamr do not reach the segmenter they name, the default is
+// not NACLIP with PAMR, or a bad combination is not refused with a clear message.
+test('ahs-seg segment --method and --pamr choose the zero-shot segmenter', async () => {
+  const clip = loadClip(await resolveClipWeights(REPO, { quiet: true }));
+  const text = new TextEmbedder(clip);
+  const image = await readImage(join(repoRoot, 'assets/examples/chelsea.png'));
+  const classes = ['cat', 'sofa', 'wall'];
+  const common = { templates: [CATSEG_TEMPLATE], shortSide: 224 };
+  const cases: [string[], Segmenter & { dispose?: () => void }][] = [
+    [[], naclip(clip, text, common)], // the default: NACLIP with its PAMR
+    [['--method', 'naclip', '--no-pamr'], naclip(clip, text, { ...common, pamr: null })],
+    [['--method', 'sclip', '--pamr'], sclip(clip, text, { ...common, pamr: REFERENCE_PAMR })],
+    [['--method', 'maskclip', '--pamr'], new PamrRefined(new MaskClipSegmenter(clip, text, { prompts: 'single', shortSide: 224 }), REFERENCE_PAMR)],
+  ];
+  for (const [i, [flags, seg]] of cases.entries()) {
+    const out = join(cache, `out_method_${i}`);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'segment', join(repoRoot, 'assets/examples/chelsea.png'),
+      '--labels', classes.join(','), '--clip', REPO, '--prompts', 'single', '--short-side', '224', '--out', out, ...flags], { encoding: 'utf8', env: process.env });
+    assert.equal(r.status, 0, r.stderr);
+    const got = await readLabelMap(join(out, 'chelsea.labels.png'));
+    const want = segmentImage(seg, image, classes).labels;
+    assert.deepEqual(Array.from(got.data), Array.from(want), `segment ${flags.join(' ') || '(defaults)'}: labels differ from the in-process segmenter`);
+    seg.dispose?.();
+  }
+  clip.dispose();
+  for (const [flags, msg] of [
+    [['--method', 'segformer'], "--method 'segformer' is not one of maskclip, naclip, sclip, clearclip"],
+    [['--method', 'naclip', '--weights', 'x.pth'], '--method naclip is for segmenting without a checkpoint; drop it or --weights'],
+  ] as const) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'segment', join(repoRoot, 'assets/examples/chelsea.png'),
+      '--labels', 'cat', '--clip', REPO, '--out', join(cache, 'out_bad'), ...flags], { encoding: 'utf8', env: process.env });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`AHS_ERR_INVALID_ARGUMENT: ${msg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  }
 });

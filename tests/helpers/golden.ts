@@ -53,3 +53,23 @@ export function maxAbsDiff(a: Tensor, b: Tensor): number {
   d.dispose(); ad.dispose(); m.dispose();
   return v;
 }
+
+export interface TrainingFreeTolerance {
+  /** max |diff| of every F32 output of the tfree_* files. */
+  output: number;
+  /** Label maps must agree wherever the file's top-1 minus top-2 probability is at least this. */
+  labelGap: number;
+}
+
+/** Parses the tfree_* section's "should be within max |diff| <= A of every F32 output" and
+ * "top-1 minus top-2 gap of the file's `seg_probs` is at least B". */
+export function trainingFreeTolerance(): TrainingFreeTolerance {
+  const readme = readFileSync(goldenPath('README.md'), 'utf8');
+  const start = readme.search(/^## tfree_/m);
+  if (start < 0) throw new Error(`no "## tfree_" section in ${goldenPath('README.md')}`);
+  const section = readme.slice(start).replace(/\s+/g, ' ');
+  const out = /max \|diff\| <= ([0-9.e-]+) of every F32 output\./.exec(section);
+  const gap = /top-1 minus top-2 gap of the file's `seg_probs` is at least ([0-9.e-]+)/.exec(section);
+  if (!out || !gap) throw new Error(`cannot find the tfree tolerance sentences in ${goldenPath('README.md')}`);
+  return { output: Number(out[1]), labelGap: Number(gap[1]) };
+}

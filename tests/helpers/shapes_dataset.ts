@@ -52,9 +52,9 @@ export const TINY_CLIP_64: ClipConfig = {
 };
 
 /** Random tiny CLIP weights in OpenAI's names (what CLIP_PRETRAINED may point at). */
-export function writeTinyClip(path: string, seed = 11): string {
+export function writeTinyClip(path: string, seed = 11, config: ClipConfig = TINY_CLIP_64): string {
   manualSeed(seed);
-  const clip = new CLIP(TINY_CLIP_64);
+  const clip = new CLIP(config);
   saveTensors(path, clip.stateDict());
   clip.dispose();
   return path;

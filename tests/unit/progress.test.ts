@@ -79,4 +79,18 @@ describe('hub download progress', () => {
     report({ file: 'ade150', received: 4, total: 4 });
     assert.match(out.at(-1)!, /^ade150: 100% \(4\/4 img, 2\.00 img\/s\)\n$/);
   });
+
+  // Wrong here: a long text encoding logged to a file shows no time left.
+  it('adds the ETA to plain lines when asked (lineEta)', () => {
+    const { out, stream } = fakeStream(false);
+    let t = 0;
+    const report = createProgressReporter({ stream, now: () => t, unit: { name: 'prompts', scale: 1, decimals: 0 }, lineEta: true });
+    report({ file: 'text encoding', received: 0, total: 1000 });
+    t = 10_000;
+    report({ file: 'text encoding', received: 250, total: 1000 });
+    t = 40_000;
+    report({ file: 'text encoding', received: 1000, total: 1000 });
+    assert.equal(out[1], 'text encoding: 25% (250/1000 prompts, 25.00 prompts/s, ETA 0:30)\n');
+    assert.equal(out.at(-1), 'text encoding: 100% (1000/1000 prompts, 25.00 prompts/s)\n', 'no ETA once done');
+  });
 });

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { getPrepareDataset, prepareDataset } from '../../data/prepare/index.js';
 import { createProgressReporter } from '../../progress.js';
+import { prepareOutputDir } from '../../io/output_location.js';
 
 export interface PrepareCommandOptions {
   src: string;
@@ -13,6 +14,7 @@ export interface PrepareCommandOptions {
 export async function prepareCommand(name: string, opts: PrepareCommandOptions): Promise<void> {
   const ds = getPrepareDataset(name); // validates the name before any file is touched
   const root = opts.root ?? process.env.DETECTRON2_DATASETS ?? 'datasets';
+  prepareOutputDir(root, opts.root !== undefined ? '--root' : process.env.DETECTRON2_DATASETS ? 'DETECTRON2_DATASETS' : 'the datasets root');
   const report = createProgressReporter({ unit: { name: 'img', scale: 1, decimals: 0 } });
   const res = await prepareDataset(ds.name, {
     src: opts.src, root, ...(opts.jobs !== undefined ? { concurrency: opts.jobs } : {}),

@@ -2,7 +2,6 @@
 // config, seed, model, weights (resume, MODEL.WEIGHTS or pretrained CLIP), datasets, loader,
 // optimizer, hooks — and `--eval-only`.
 import { randomInt } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dumpConfig, loadConfig, type AhsConfig } from '../../config/index.js';
 import type { SegDataset } from '../../data/sample.js';
@@ -17,6 +16,8 @@ import type { SemSegResults } from '../../eval/sem_seg_metrics.js';
 import { buildGradClipper, buildOptimizer } from './build_optimizer.js';
 import { Checkpointer, readTrainCheckpoint } from './checkpointer.js';
 import { checkTrainConfig } from './check_config.js';
+import { prepareOutputDir } from '../../io/output_location.js';
+import { checkCatSegModelFits } from '../model_memory.js';
 import { EvalHook, LrSchedulerHook, PeriodicCheckpointerHook, PeriodicWriterHook } from './hooks.js';
 import { lrMultiplierFromConfig } from './lr_scheduler.js';
 import { MemoryCacheHook } from './memory_cache_hook.js';
@@ -74,7 +75,8 @@ export async function runTrain(opts: TrainRunOptions): Promise<TrainRunResult> {
   if (!opts.evalOnly) checkTrainConfig(cfg);
   const outputDir = resolve(cfg.OUTPUT_DIR);
   trainingDevice(cfg, log);
-  mkdirSync(outputDir, { recursive: true });
+  prepareOutputDir(outputDir, 'OUTPUT_DIR'); // a file there, or a read-only folder, fails now
+  checkCatSegModelFits(cfg, opts.configFile);
   const checkpointer = new Checkpointer(outputDir);
   checkpointer.removeStaleTemporaries();
   const last = opts.resume ? checkpointer.lastCheckpoint() : null;

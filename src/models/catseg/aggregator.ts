@@ -3,7 +3,7 @@
 // class aggregation) -> two-stage upsampling decoder with CLIP guidance -> one logit map per class.
 import { AhsError, check, fmtShape } from '../../errors.js';
 import { Conv2d, Linear, Module, ModuleList, ReLU, Sequential } from '../../nn/index.js';
-import { einsum, tidy, type Tensor } from '../../tensor/index.js';
+import { cat, einsum, tidy, type Tensor } from '../../tensor/index.js';
 import { ClassTransformerLayer } from './class_aggregation.js';
 import type { AttentionType } from './class_attention.js';
 import { classCostMax, correlation, embedCost, gatherClasses, l2Normalize, scatterClassLogits, selectTopClasses } from './cost_volume.js';
@@ -45,6 +45,20 @@ export interface AggregatorForwardOptions {
   /** How the per-class stages run (default: PlainClassStages(classChunk)); training with
    * activation checkpointing passes CheckpointedClassStages. */
   stages?: ClassStages;
+  /** More cost volumes for the cost embedding (AHS-Seg MH-FPN, MSFPN_TARGET cost). */
+  costExtension?: CostExtension;
+}
+
+/**
+ * Extra image features whose cosine cost volumes with the class text (after any class pruning)
+ * join CAT-Seg's: their embedding is added to conv1's, which is the same as conv1 with more input
+ * channels. A zero-initialised `embed` leaves the head as it was.
+ */
+export interface CostExtension {
+  /** (B, C, H, W) each, C = the text width. */
+  features: Tensor[];
+  /** (B, n·P, T, H, W) -> (B, hidden, T, H, W), n = features.length. */
+  embed(corr: Tensor): Tensor;
 }
 
 export class AggregatorLayer extends Module {
@@ -144,6 +158,11 @@ export class Aggregator extends Module {
         corr = einsum('bchw,btpc->bpthw', l2Normalize(imgFeats, 1), text); // (B, P, pad_len, H, W)
       }
       let x = stages.map(stages.boundary(corr), 2, 2, (c) => embedCost(this.conv1, c)); // (B, C, T', H, W)
+      const ext = opts.costExtension;
+      if (ext) {
+        const extra = cat(ext.features.map((f) => correlation(f, text)), 1); // (B, n P, T', H, W)
+        x = x.add(stages.map(stages.boundary(extra), 2, 2, (c) => ext.embed(c)));
+      }
       trace?.('corr_embed', x);
 
       let appearance = this.guidance_projection && appearanceGuidance ? this.guidance_projection.forward(appearanceGuidance) : null; // (B, Ca', H, W)

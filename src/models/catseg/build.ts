@@ -13,6 +13,8 @@ import { loadCatSegCheckpoint, loadClipIntoCatSeg } from './checkpoint.js';
 import { checkCatSegModelConfig } from './supported_config.js';
 import { CatSegPredictor, type CatSegInferenceOptions, type InferenceProtocol } from './inference.js';
 import type { BuiltModel } from '../seg_model.js';
+import type { AhsComponentOptions, BoundaryMode, DcHspMode, MsFpnTarget } from '../ahs/components.js';
+import type { HemMode } from '../ahs/ha_hem.js';
 
 export interface ClipSpec { config: ClipConfig; taps: [number, number]; inputSize: number; weightsPath?: string }
 
@@ -66,7 +68,42 @@ export function catsegOptionsFromConfig(cfg: AhsConfig, clip: ClipSpec = clipSpe
     checkpointClassChunk: h.CHECKPOINT_CLASS_CHUNK,
     clipPixelMean: [...cfg.MODEL.CLIP_PIXEL_MEAN],
     clipPixelStd: [...cfg.MODEL.CLIP_PIXEL_STD],
+    oftVisionTransform: cfg.MODEL.AHS.VISION_ORTHO ? 'cayley' : 'free',
+    trainVisionAttentionBias: cfg.MODEL.AHS.VISION_ATTN_BIAS_TRAINABLE,
+    ahs: ahsComponentsFromConfig(cfg, clip),
   };
+}
+
+/** MODEL.SEM_SEG_HEAD.USE_* and MODEL.AHS.* -> which AHS-Seg components the model has. */
+export function ahsComponentsFromConfig(cfg: AhsConfig, clip: ClipSpec): AhsComponentOptions {
+  const h = cfg.MODEL.SEM_SEG_HEAD, a = cfg.MODEL.AHS;
+  const out: AhsComponentOptions = {};
+  if (h.USE_ADAPTIVE_ENERGY) {
+    if (h.CLIP_FINETUNE !== 'oft_both') {
+      throw new AhsError('AHS_ERR_CONFIG_VALUE', `MODEL.SEM_SEG_HEAD.USE_ADAPTIVE_ENERGY: HA-HEM modulates H-CLIP's orthogonal transforms, so it needs MODEL.SEM_SEG_HEAD.CLIP_FINETUNE "oft_both" (got "${h.CLIP_FINETUNE}")`);
+    }
+    out.hem = { mode: a.HEM_MODE as HemMode, visionOrtho: a.VISION_ORTHO };
+  }
+  if (h.USE_MULTI_SCALE_FUSION) {
+    const L = clip.config.visionLayers;
+    const layers = [...h.MS_LAYER_INDICES];
+    if (layers.length === 0 || layers.some((l) => !Number.isInteger(l) || l < 0 || l >= L) || new Set(layers).size !== layers.length) {
+      throw new AhsError('AHS_ERR_CONFIG_VALUE', `MODEL.SEM_SEG_HEAD.MS_LAYER_INDICES [${layers}] must be distinct CLIP vision blocks in 0..${L - 1} (ViT-B: [3, 7, 11], ViT-L: [7, 15, 23])`);
+    }
+    out.msfpn = { target: a.MSFPN_TARGET as MsFpnTarget, layers, boundary: a.BOUNDARY_MODE as BoundaryMode };
+  }
+  if (h.USE_CLASS_AWARE_PROJECTION) out.dchsp = { mode: a.DCHSP_MODE as DcHspMode };
+  return out;
+}
+
+/** The weight of every loss term the model returns (MODEL.SEM_SEG_HEAD.*_LOSS_WEIGHT). */
+export function catsegLossWeights(cfg: AhsConfig, ahs: AhsComponentOptions): Record<string, number> {
+  const h = cfg.MODEL.SEM_SEG_HEAD;
+  const w: Record<string, number> = { loss_sem_seg: h.SEM_SEG_LOSS_WEIGHT };
+  if (ahs.hem) w.loss_energy = h.ENERGY_LOSS_WEIGHT;
+  if (ahs.msfpn) w.loss_boundary = h.BOUNDARY_LOSS_WEIGHT;
+  if (ahs.dchsp) w.loss_contrastive = h.CONTRASTIVE_LOSS_WEIGHT;
+  return w;
 }
 
 /** CATSeg from a config, randomly initialised (load weights with loadCatSegCheckpoint). */
@@ -80,10 +117,16 @@ export function buildCatSeg(cfg: AhsConfig, opts: { textCacheDir?: string | null
  */
 export function buildCatSegModel(cfg: AhsConfig, opts: { textCacheDir?: string | null } = {}): BuiltModel<CATSeg> {
   const clip = clipSpecFromConfig(cfg);
-  const model = new CATSeg(catsegOptionsFromConfig(cfg, clip), opts.textCacheDir ?? null);
+  const options = catsegOptionsFromConfig(cfg, clip);
+  const model = new CATSeg(options, opts.textCacheDir ?? null);
+  const ahs = options.ahs ?? {};
+  const warnings = ahs.hem?.mode === 'readme_convex'
+    ? ['MODEL.AHS.HEM_MODE "readme_convex" is the AHS-Seg README formula (1-s)I + sR, kept for ablation: it is NOT orthogonal (it contracts the attention weights); use "geodesic" to train']
+    : [];
   return {
     model,
-    lossWeights: { loss_sem_seg: cfg.MODEL.SEM_SEG_HEAD.SEM_SEG_LOSS_WEIGHT },
+    lossWeights: catsegLossWeights(cfg, ahs),
+    warnings,
     pretrained: {
       source: clip.weightsPath ?? KNOWN_CLIPS[cfg.MODEL.SEM_SEG_HEAD.CLIP_PRETRAINED]!.hubName,
       load: (path) => loadClipIntoCatSeg(model, path),

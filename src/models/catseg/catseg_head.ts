@@ -33,6 +33,8 @@ export interface CatSegHeadInputs {
   tapLayout?: TokenLayout;
   /** L2-normalised class embeddings (T, P, C), or already repeated over the batch (B, T, P, C). */
   textEmbeds: Tensor;
+  /** Appearance guidance (B, C, H, W); CAT-Seg's is the dense features themselves (the default). */
+  appearanceGuidance?: Tensor;
 }
 
 export class CatSegHead extends Module {
@@ -87,7 +89,7 @@ export function headForward(parts: HeadParts, inputs: CatSegHeadInputs, opts: Ag
     check(textEmbeds.rank === 3 || (textEmbeds.rank === 4 && textEmbeds.size(0) === B), 'AHS_ERR_SHAPE',
       () => `CAT-Seg head: text embeddings must be (T, P, C) or (${B}, T, P, C), got ${fmtShape(textEmbeds.shape)}`);
     const text = textEmbeds.rank === 3 ? textEmbeds.unsqueeze(0).expand([B, -1, -1, -1]) : textEmbeds; // (B, T, P, C)
-    return parts.transformer.forward(res3, text, res3, [res4, res5], opts);
+    return parts.transformer.forward(res3, text, inputs.appearanceGuidance ?? res3, [res4, res5], opts);
   });
 }
 

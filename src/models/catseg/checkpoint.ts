@@ -3,10 +3,11 @@
 import { isTrainerStateKey } from '../../io/checkpoint_keys.js';
 import { loadTensors } from '../../io/tensor_io.js';
 import { formatLoadReport, type LoadReport } from '../../nn/module.js';
-import { dispose, type Tensor } from '../../tensor/index.js';
+import { dispose, noGrad, type Tensor } from '../../tensor/index.js';
 import { readClipStateDict, splitQkv } from '../clip/weights.js';
 import { oftStateDictFromHclip } from '../clip/finetune/oft_relation.js';
 import type { CATSeg } from './catseg_model.js';
+import { AHS_COMPONENT_PREFIXES } from '../ahs/components.js';
 
 export const CLIP_PREFIX = 'sem_seg_head.predictor.clip_model.';
 
@@ -46,8 +47,19 @@ export function loadCatSegCheckpoint(model: CATSeg, path: string, opts: { strict
     for (const [k, t] of oft) sd.set(`sem_seg_head.predictor.oft.${k}`, t);
   }
   try {
+    // A CAT-Seg / H-CLIP checkpoint has none of the AHS components' keys: loading it into an
+    // enhanced model leaves every component at its identity initialisation, which is no reason to
+    // refuse it (they are reported missing). Anything else missing still fails a strict load.
+    const isComponent = (k: string) => AHS_COMPONENT_PREFIXES.some((p) => k.startsWith(p));
+    const fresh: string[] = [];
+    if (![...sd.keys()].some(isComponent)) {
+      for (const [k, t] of model.stateDict()) {
+        if (isComponent(k) && !sd.has(k)) { fresh.push(k); sd.set(k, noGrad(() => t.clone())); }
+      }
+    }
     const report = model.loadStateDict(sd, { strict: opts.strict ?? true, source: path });
-    return { ...report, text: formatLoadReport(report, path) };
+    const note = fresh.length ? `AHS-Seg components not in ${path}, left at their identity initialisation: ${fresh.join(', ')}` : '';
+    return { ...report, missing: [...report.missing, ...fresh], text: [formatLoadReport(report, path), note].filter(Boolean).join('\n') };
   } finally {
     dispose([...tensors.values()]);
     dispose([...sd.values()]);

@@ -16,11 +16,4 @@ export function checkCatSegModelConfig(cfg: AhsConfig): void {
   if (!Number.isInteger(h.CHECKPOINT_CLASS_CHUNK) || h.CHECKPOINT_CLASS_CHUNK < 0) fail('MODEL.SEM_SEG_HEAD.CHECKPOINT_CLASS_CHUNK', `must be an integer >= 0 (0 = off), got ${h.CHECKPOINT_CLASS_CHUNK}`);
   const cm = cfg.MODEL.CLIP_PIXEL_MEAN, cs = cfg.MODEL.CLIP_PIXEL_STD;
   if (cm.length !== 3 || cs.length !== 3 || cs.some((v) => !(v > 0))) fail('MODEL.CLIP_PIXEL_MEAN / CLIP_PIXEL_STD', 'need three values each, std positive');
-  for (const [key, on] of [
-    ['MODEL.SEM_SEG_HEAD.USE_ADAPTIVE_ENERGY', h.USE_ADAPTIVE_ENERGY],
-    ['MODEL.SEM_SEG_HEAD.USE_MULTI_SCALE_FUSION', h.USE_MULTI_SCALE_FUSION],
-    ['MODEL.SEM_SEG_HEAD.USE_CLASS_AWARE_PROJECTION', h.USE_CLASS_AWARE_PROJECTION],
-  ] as const) {
-    if (on) fail(key, 'this AHS-Seg component is not implemented yet (HA-HEM, MH-FPN and DC-HSP come after training); set it to False');
-  }
 }

@@ -13,16 +13,27 @@ export interface TextEmbedderOptions {
   cacheDir?: string | null;
   batchSize?: number;
   tokenizer?: ClipTokenizer;
+  /** Called after each encoded batch when prompts are missing from the cache (a progress bar). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export class TextEmbedder {
   readonly tokenizer: ClipTokenizer;
   readonly batchSize: number;
+  /** See TextEmbedderOptions.onProgress; settable, e.g. on a model's own embedder. */
+  onProgress: ((done: number, total: number) => void) | null;
   #cache: TextEmbeddingCache | null = null;
 
   constructor(readonly clip: CLIP, readonly opts: TextEmbedderOptions = {}) {
     this.tokenizer = opts.tokenizer ?? ClipTokenizer.default();
     this.batchSize = opts.batchSize ?? 128;
+    this.onProgress = opts.onProgress ?? null;
+  }
+
+  /** How many of `texts` are not cached yet, i.e. must go through the text tower. */
+  countMissing(texts: string[]): number {
+    const cache = this.cache();
+    return new Set(texts.filter((t) => !cache.get(t))).size;
   }
 
   /** sha256 over the text tower's parameters (names, shapes and bytes): the cache key. */
@@ -62,6 +73,7 @@ export class TextEmbedder {
       const rows = noGrad(() => tidy(() => this.encode(batch).data<'float32'>()));
       const dim = rows.length / batch.length;
       cache.putMany(batch.map((t, j) => [t, rows.slice(j * dim, (j + 1) * dim)]));
+      this.onProgress?.(i + batch.length, missing.length);
     }
     const dim = cache.get(texts[0]!)!.length;
     const flat = new Float32Array(texts.length * dim);

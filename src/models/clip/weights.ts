@@ -8,6 +8,7 @@ import { loadTensors } from '../../io/tensor_io.js';
 import { cat, dispose, keep, tidy, type Tensor } from '../../tensor/index.js';
 import { CLIP, clipConfigFromShapes, type ClipConfig } from './clip_model.js';
 import type { QkvLayout } from './multihead_attention.js';
+import { levenshtein } from '../../config/suggest.js';
 
 /**
  * The one name mapping between Hugging Face CLIPModel and OpenAI CLIP state dicts, used in both
@@ -138,10 +139,45 @@ export function readClipStateDict(path: string): { tensors: Map<string, Tensor>;
   return { tensors, heads: {} };
 }
 
+/** Keys the model size is read from (openai/CLIP's build_model). */
+const SIZE_KEYS = ['visual.conv1.weight', 'visual.positional_embedding', 'ln_final.weight', 'text_projection'];
+
+/**
+ * Says why `keys` (of the file at `path`) are not CLIP weights, before sizes are inferred from
+ * them: a segmentation checkpoint holds CLIP under a prefix (say which option takes such a file);
+ * a renamed key gets its nearest name; anything else lists a few of its keys.
+ */
+export function checkClipKeys(path: string, keys: readonly string[]): void {
+  const have = new Set(keys);
+  const lacking = SIZE_KEYS.filter((k) => !have.has(k));
+  if (lacking.length === 0) return;
+  const k0 = lacking[0]!;
+  const prefixed = keys.find((k) => k.endsWith(`.${k0}`));
+  if (prefixed) {
+    const prefix = prefixed.slice(0, -k0.length);
+    const n = keys.filter((k) => k.startsWith(prefix)).length;
+    throw new AhsError('AHS_ERR_STATE_DICT',
+      `${path} is not a CLIP weights file: its CLIP weights sit under the prefix '${prefix}' (${n} of its ${keys.length} keys), ` +
+      'as in a CAT-Seg / H-CLIP segmentation checkpoint; give such a file as the checkpoint (`ahs-seg segment --weights`, `ahs-seg eval --weights`), ' +
+      'and give CLIP weights (a hub name such as openai/clip-vit-base-patch16, or an OpenAI / Hugging Face CLIP file) as --clip');
+  }
+  let near: string | undefined;
+  let best = Math.max(2, Math.floor(k0.length / 4)) + 1; // a few edits: a renamed key, not another key
+  for (const k of keys) {
+    const d = levenshtein(k0, k);
+    if (d < best) [near, best] = [k, d];
+  }
+  const hint = near ? `; '${near}' looks like it renamed` : `; its ${keys.length} keys start ${keys.slice(0, 3).map((k) => `'${k}'`).join(', ')}`;
+  throw new AhsError('AHS_ERR_STATE_DICT',
+    `${path} does not hold CLIP weights: it lacks '${lacking.join("', '")}' (needed to infer the model size)${hint}; ` +
+    'give OpenAI or Hugging Face CLIP weights (a ViT CLIP: ResNet CLIPs are not supported)');
+}
+
 /** Builds CLIP from a weight file: sizes from the weights, strict loading (every key reported). */
 export function loadClip(path: string, opts: { qkvLayout?: QkvLayout } = {}): CLIP {
   const { tensors, heads } = readClipStateDict(path);
   try {
+    checkClipKeys(path, [...tensors.keys()]);
     const cfg: ClipConfig = clipConfigFromShapes(new Map([...tensors].map(([k, t]) => [k, t.shape])));
     if (heads.vision) cfg.visionHeads = heads.vision;
     if (heads.text) cfg.transformerHeads = heads.text;

@@ -110,7 +110,7 @@ test('every shipped config survives dump and reload unchanged', () => {
   // Fails if some value cannot be written as YAML and read back with the same type.
   const dir = mkdtempSync(join(tmpdir(), 'ahs-cfg-dump-'));
   try {
-    for (const name of ['config.yaml', 'vitb_384.yaml', 'vitb_384_oft.yaml', 'vitl_336.yaml', 'quick/tiny_catseg.yaml']) {
+    for (const name of ['config.yaml', 'vitb_384.yaml', 'vitb_384_oft.yaml', 'vitl_336.yaml', 'vitb_384_enhanced.yaml', 'vitl_336_enhanced.yaml', 'ablations/vitb_384_full.yaml', 'quick/tiny_catseg.yaml']) {
       const cfg = load(name);
       const out = join(dir, name.replace('/', '_'));
       dumpConfig(cfg, out);

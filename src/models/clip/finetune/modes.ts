@@ -13,15 +13,22 @@ export interface ClipFinetuneOptions {
   blockSize?: number;
   /** 'oft_both': vision transform, H-CLIP's 'free' (default) or 'cayley'. */
   visionTransform?: OftRelationOptions['visionTransform'];
+  /** 'oft_both': the generator -> transform rule (AHS-Seg HA-HEM); overrides visionTransform. */
+  transform?: OftRelationOptions['transform'];
   /** 'oft_both': see OftRelationOptions.detectChanges (default true). */
   detectChanges?: boolean;
+  /** 'oft_both': also train the vision attention biases (q/k/v in_proj_bias, out_proj.bias), as
+   * AHS-Seg's _setup_clip_finetune does (its rule marks every visual "attn" parameter; the
+   * weights get no gradient through OFT, so the biases are what trains). */
+  trainVisionAttentionBias?: boolean;
   /** 'oft_both': attach this module (e.g. restored from a checkpoint) instead of a new one. */
   oft?: OftRelation;
 }
 
 export interface ClipFinetuneResult {
   mode: ClipFinetuneMode;
-  /** CLIP's own trainable parameters by state-dict name (empty for 'none' and 'oft_both'). */
+  /** CLIP's own trainable parameters by state-dict name (empty for 'none', and for 'oft_both'
+   * unless trainVisionAttentionBias). */
   trainable: string[];
   /** Their element count. */
   numTrainable: number;
@@ -87,7 +94,9 @@ export function applyClipFinetune(clip: CLIP, mode: ClipFinetuneMode, opts: Clip
   const trainable: string[] = [];
   let numTrainable = 0;
   for (const [name, t] of clip.namedParameters()) {
-    const on = mode !== 'oft_both' && catsegTrainable(name, mode);
+    const on = mode === 'oft_both'
+      ? (opts.trainVisionAttentionBias ?? false) && /^visual\.transformer\.resblocks\.\d+\.attn\.(in_proj_bias|out_proj\.bias)$/.test(name)
+      : catsegTrainable(name, mode);
     t.requiresGrad_(on);
     if (on) { trainable.push(name); numTrainable += t.numel; }
   }
@@ -96,7 +105,7 @@ export function applyClipFinetune(clip: CLIP, mode: ClipFinetuneMode, opts: Clip
     const c = clip.cfg;
     oft = opts.oft ?? new OftRelation({
       textWidth: c.transformerWidth, visionWidth: c.visionWidth, textLayers: c.transformerLayers, visionLayers: c.visionLayers,
-      blockSize: opts.blockSize, visionTransform: opts.visionTransform, detectChanges: opts.detectChanges,
+      blockSize: opts.blockSize, visionTransform: opts.visionTransform, transform: opts.transform, detectChanges: opts.detectChanges,
     });
     oft.train(clip.training);
     attachOft(clip, oft);

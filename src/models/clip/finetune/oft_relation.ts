@@ -54,8 +54,11 @@ export interface OftRelationOptions {
   visionLayers: number;
   /** Side of the generator blocks (H-CLIP: 128); must divide both widths. */
   blockSize?: number;
-  /** Vision transform: H-CLIP's 'free' R = A (default) or 'cayley' (AHS-Seg, VISION_ORTHO). */
+  /** Vision transform of the default rule: H-CLIP's 'free' R = A (default) or 'cayley'. */
   visionTransform?: 'free' | 'cayley';
+  /** How generators become transforms (default: HclipTransform(visionTransform)); AHS-Seg's
+   * HA-HEM passes its strength-modulated rule here. */
+  transform?: OftTransform;
   /** Compare the parameters with a snapshot before reusing folded weights (default true). */
   detectChanges?: boolean;
 }
@@ -90,6 +93,28 @@ export function relationGenerators(base: Tensor, relationL: Tensor, relationM: T
   });
 }
 
+/**
+ * Generators -> the transforms applied to the attention weights. A rule may own parameters
+ * (HA-HEM's strengths); they are part of what folded weights depend on, so `parameters()`
+ * must list them.
+ */
+export interface OftTransform {
+  /** R [4, r, b, b] for the generators A [4, r, b, b] of one layer of one tower. */
+  apply(tower: OftTower, layer: number, a: Tensor): Tensor;
+  parameters(): Tensor[];
+}
+
+/** H-CLIP's rule: Cayley(A) for text, A itself ("free") or Cayley(A) for vision. */
+export class HclipTransform implements OftTransform {
+  constructor(readonly vision: 'free' | 'cayley' = 'free') {}
+  apply(tower: OftTower, _layer: number, a: Tensor): Tensor {
+    return tower === 'text' || this.vision === 'cayley' ? cayley(a) : a;
+  }
+  parameters(): Tensor[] {
+    return [];
+  }
+}
+
 function identityLinear(n: number): Linear {
   const lin = new Linear(n, n, { bias: false });
   noGrad(() => tidy(() => { lin.weight.copy_(eye(n)); }));
@@ -107,7 +132,7 @@ export class OftRelation extends Module {
   readonly visionLayers: number;
   /** Layers covered by the shared tensor and the relations: max of the two towers. */
   readonly relationLayers: number;
-  readonly visionTransform: 'free' | 'cayley';
+  readonly transformRule: OftTransform;
   detectChanges: boolean;
   readonly #cache = new Map<string, ProjectionWeights>();
   #snapshot: Tensor[] | null = null;
@@ -129,7 +154,7 @@ export class OftRelation extends Module {
     this.textLayers = opts.textLayers;
     this.visionLayers = opts.visionLayers;
     this.relationLayers = Math.max(opts.textLayers, opts.visionLayers);
-    this.visionTransform = opts.visionTransform ?? 'free';
+    this.transformRule = opts.transform ?? new HclipTransform(opts.visionTransform ?? 'free');
     this.detectChanges = opts.detectChanges ?? true;
     const S = 4 * this.relationLayers;
     const m = this.textBlocks + this.visionBlocks;
@@ -174,14 +199,14 @@ export class OftRelation extends Module {
       this.attn_q_proj_oft_relation_m_R.at(layer).weight, layer, offset, this.blocks(tower));
   }
 
-  /** Generators -> applied transforms (the hook a constraint-strength variant overrides). */
-  protected transform(tower: OftTower, _layer: number, a: Tensor): Tensor {
-    return tower === 'text' || this.visionTransform === 'cayley' ? cayley(a) : a;
-  }
-
   /** The transforms R actually applied, [4, r, b, b] (q, k, v, o). */
   transforms(tower: OftTower, layer: number): Tensor {
-    return tidy(() => this.transform(tower, layer, this.generators(tower, layer)));
+    return tidy(() => this.transformRule.apply(tower, layer, this.generators(tower, layer)));
+  }
+
+  /** What folded weights depend on: this module's parameters and the transform rule's. */
+  #watched(): Tensor[] {
+    return [...this.parameters(), ...this.transformRule.parameters()];
   }
 
   /** Effective weights from the stored ones; the stored weights are detached (H-CLIP uses
@@ -212,14 +237,14 @@ export class OftRelation extends Module {
       w = noGrad(() => this.effectiveWeights(tower, layer, attn.storedWeights()));
       for (const t of [w.q, w.k, w.v, w.out]) keep(t);
       this.#cache.set(key, w);
-      if (this.detectChanges && !this.#snapshot) this.#snapshot = noGrad(() => this.parameters().map((p) => keep(p.clone())));
+      if (this.detectChanges && !this.#snapshot) this.#snapshot = noGrad(() => this.#watched().map((p) => keep(p.clone())));
     }
     return w;
   }
 
   #unchanged(): boolean {
     const snap = this.#snapshot!;
-    const params = this.parameters();
+    const params = this.#watched();
     return params.length === snap.length && params.every((p, i) => p.equal(snap[i]!));
   }
 
