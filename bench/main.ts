@@ -7,6 +7,7 @@ const suites: Record<string, () => Promise<void>> = {
   train: async () => (await import('./train.js')).benchTrain(),
   loader: async () => void (await import('./loader.js')).benchLoader(),
   'zero-shot': async () => (await import('./zero_shot.js')).benchZeroShot(),
+  ahs: async () => (await import('./ahs.js')).benchAhs(),
 };
 
 const name = process.argv[2] ?? 'engine';

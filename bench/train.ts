@@ -128,7 +128,8 @@ export async function benchTrain(): Promise<void> {
     const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as CaseResult;
     rows.push(res);
     const base = ft.startsWith('+') ? rows.find((x) => x.finetune === 'oft_both' && x.batch === 1) : undefined;
-    const vs = base ? `  vs oft_both: step +${(res.step - base.step).toFixed(2)} s (${((100 * (res.step - base.step)) / base.step).toFixed(1)}%), peak RSS +${(res.peakRssGiB - base.peakRssGiB).toFixed(2)} GiB` : '';
+    const signed = (v: number, d: number) => `${v >= 0 ? '+' : ''}${v.toFixed(d)}`;
+    const vs = base ? `  vs oft_both: step ${signed(res.step - base.step, 2)} s (${signed((100 * (res.step - base.step)) / base.step, 1)}%), peak RSS ${signed(res.peakRssGiB - base.peakRssGiB, 2)} GiB` : '';
     out(`${ft.padEnd(9)} batch ${batch}${c ? ` ckpt ${c}` : '       '}  step ${res.step.toFixed(2)} s (data ${res.data.toFixed(2)}, forward ${res.forward.toFixed(2)}, backward ${res.backward.toFixed(2)}, optimizer ${res.optimizer.toFixed(2)})  ` +
       `no-grad forward ${res.forwardNoGrad.toFixed(2)} s  step/forward ${(res.step / res.forwardNoGrad).toFixed(2)}x  per image ${(res.step / batch).toFixed(2)} s  peak RSS ${res.peakRssGiB.toFixed(2)} GiB (live ${res.peakLiveGiB.toFixed(2)})${vs}`);
   }

@@ -52,8 +52,11 @@ export function trainingLosses(model: CATSeg, out: ViewOutputs, target: { labels
     if (boundary === 'sobel_ahs') losses.loss_boundary = sobelBoundaryLoss(out.logits, labels, { ignoreValue });
     if (model.hem && model.oft) losses.loss_energy = model.hem.energyLoss(model.oft);
     if (model.dcHsp) {
-      const patches = l2Normalize(tokensToGrid(out.tokens, o.aggregator.featureResolution), 1); // (B, D, gh, gw)
-      losses.loss_contrastive = prototypeContrastiveLoss(patches, gridLabels, out.classText, { ignoreValue });
+      // Under checkpointing the loss reaches CLIP's graph through boundaries like every stage, so
+      // that graph is back-propagated once, with all its gradients, at the end of the tape.
+      const cut = (t: Tensor) => (stages ? stages.boundary(t) : t);
+      const patches = l2Normalize(tokensToGrid(cut(out.tokens), o.aggregator.featureResolution), 1); // (B, D, gh, gw)
+      losses.loss_contrastive = prototypeContrastiveLoss(patches, gridLabels, cut(out.classText), { ignoreValue });
     }
     return losses;
   });

@@ -4,19 +4,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CATSeg } from '../../../src/models/catseg/catseg_model.js';
-import { BackwardTape, liveTensorCount, manualSeed, rand, randint, tidy, type Tensor } from '../../../src/tensor/index.js';
+import type { AhsComponentOptions } from '../../../src/models/ahs/components.js';
+import { BackwardTape, liveTensorCount, manualSeed, noGrad, rand, randint, tidy, type Tensor } from '../../../src/tensor/index.js';
 import { tinyCatSegOptions } from '../../helpers/tiny_catseg.js';
 
 const CLASSES = ['sky', 'grass', 'red car', 'road', 'tree'];
 
-function gradients(mode: 'attention' | 'oft_both', chunk: number, images: Tensor, labels: Tensor): { loss: number; grads: Map<string, Float32Array> } {
+function gradients(mode: 'attention' | 'oft_both', chunk: number, images: Tensor, labels: Tensor, ahs?: AhsComponentOptions): { loss: number; grads: Map<string, Float32Array> } {
   manualSeed(21);
-  const model = new CATSeg({ ...tinyCatSegOptions(mode), checkpointClassChunk: chunk }).train();
+  const model = new CATSeg({ ...tinyCatSegOptions(mode), checkpointClassChunk: chunk, ...(ahs ? { ahs } : {}) }).train();
+  // Move the components off their zero init, so that every path through them carries a gradient.
+  noGrad(() => tidy(() => {
+    for (const [n, p] of model.namedParameters()) if (/(\.gate|dc_hsp\.up\.weight|ms_cost\.conv\.weight)$/.test(n)) p.copy_(rand(p.shape).sub(0.5).mul(0.2));
+  }));
   const tape = new BackwardTape();
   const loss = tidy(() => {
     const { losses } = model.forwardTrain({ images, labels, classNames: CLASSES }, { tape });
-    const v = losses.loss_sem_seg!.item();
-    tape.backward(losses.loss_sem_seg!);
+    const total = Object.values(losses).reduce((a, b) => a.add(b));
+    const v = total.item();
+    tape.backward(total);
     return v;
   });
   const grads = new Map<string, Float32Array>();
@@ -29,16 +35,26 @@ function gradients(mode: 'attention' | 'oft_both', chunk: number, images: Tensor
 }
 
 describe('activation checkpointing (CHECKPOINT_CLASS_CHUNK)', () => {
-  for (const mode of ['attention', 'oft_both'] as const) {
+  const cases: [string, 'attention' | 'oft_both', AhsComponentOptions | undefined][] = [
+    ['attention', 'attention', undefined],
+    ['oft_both', 'oft_both', undefined],
+    // The AHS-Seg components: MH-FPN's extra cost volumes are one more checkpointed stage, the
+    // boundary loss is computed chunk by chunk with the BCE, DC-HSP's text feeds every stage.
+    ['oft_both + HA-HEM, MH-FPN (cost), DC-HSP, boundary loss', 'oft_both', {
+      hem: { mode: 'geodesic', visionOrtho: true }, msfpn: { target: 'cost', layers: [0, 2], boundary: 'weighted_bce' }, dchsp: { mode: 'gate' },
+    }],
+    ['oft_both + MH-FPN (guidance)', 'oft_both', { msfpn: { target: 'guidance', layers: [1, 2], boundary: 'weighted_bce' } }],
+  ];
+  for (const [name, mode, ahs] of cases) {
     // Wrong here: the recomputation misses a path (a parameter gets no or a partial gradient),
     // counts a chunk twice, or back-propagates CLIP once per chunk with the wrong upstream grads.
-    it(`${mode}: chunks of 2 of 5 classes give the plain graph's loss and gradients within 1e-6`, () => {
+    it(`${name}: chunks of 2 of 5 classes give the plain graph's loss and gradients within 1e-6`, () => {
       manualSeed(4);
       const images = tidy(() => rand([2, 3, 64, 64]).mul(255));
       const labels = tidy(() => randint(0, CLASSES.length, [2, 64, 64]).maskedFill(rand([2, 64, 64]).lt(0.1), 255));
       const before = liveTensorCount();
-      const plain = gradients(mode, 0, images, labels);
-      const ckpt = gradients(mode, 2, images, labels);
+      const plain = gradients(mode, 0, images, labels, ahs);
+      const ckpt = gradients(mode, 2, images, labels, ahs);
       assert.equal(liveTensorCount(), before, 'leaked tensors');
       assert.ok(Math.abs(plain.loss - ckpt.loss) <= 1e-6, `loss ${plain.loss} vs ${ckpt.loss}`);
       assert.deepEqual([...ckpt.grads.keys()].sort(), [...plain.grads.keys()].sort());
