@@ -142,6 +142,36 @@ describe('scopes free native memory', () => {
     assert.equal(liveTensorCount(), base);
   });
 
+  it('overlapping tidyAsync calls keep their own tensors: results equal a sequential run, nothing leaks', async () => {
+    // Wrong here: with one global scope stack, a request that finishes first disposes tensors the
+    // other request made while it was awaiting (or keeps them alive in the wrong scope).
+    const base = liveTensorCount();
+    const work = async (seed: number, delays: number[]): Promise<number[]> => tidyAsync(async () => {
+      let x = tensor([seed, seed + 1, seed + 2]);
+      for (const d of delays) {
+        await new Promise((res) => setTimeout(res, d));
+        x = x.mul(2).add(1); // tensors made between awaits, while the other request runs
+      }
+      return x.toArray();
+    });
+    const sequential = [await work(1, [1, 1, 1]), await work(10, [1, 1, 1])];
+    // The first finishes while the second is still between awaits, and vice versa.
+    const concurrent = await Promise.all([work(1, [5, 1, 8]), work(10, [1, 9, 1])]);
+    assert.deepEqual(concurrent, sequential);
+    assert.equal(liveTensorCount(), base, 'overlapping scopes leaked or double-freed tensors');
+    // A tensor returned by one request survives while the other one closes its scope.
+    let held!: Tensor;
+    await tidyAsync(async () => {
+      const slow = tidyAsync(async () => { await new Promise((res) => setTimeout(res, 10)); return ones([2]); });
+      held = await tidyAsync(async () => ones([3]));
+      const s = await slow;
+      assert.equal(held.isDisposed, false, 'a sibling scope disposed a tensor it did not make');
+      assert.equal(s.isDisposed, false);
+    });
+    assert.equal(held.isDisposed, true);
+    assert.equal(liveTensorCount(), base);
+  });
+
   it('a tidy given an async function throws and does not leave its scope on the stack', async () => {
     // Regression: the scope used to stay on the stack, so every later unscoped tensor was held in
     // a Set forever and the GC finalizer could never free it.
