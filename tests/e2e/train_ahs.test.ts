@@ -56,4 +56,18 @@ describe('ahs-seg train, all three AHS-Seg components', () => {
     assert.ok(train.at(-1)!.loss_energy! > 0);
     assert.ok(lines.some((l) => l['sem_seg/mIoU'] !== undefined), 'no evaluation after training');
   });
+
+  // Wrong here: the non-orthogonal fidelity mode trains without telling the user what it is.
+  it('HEM_MODE readme_convex warns at build time that it is not orthogonal', async () => {
+    const cfg = join(dir, 'readme.yaml');
+    writeFileSync(cfg, tinyTrainConfig(repoRoot, { clip, data, out: join(dir, 'readme') }));
+    const logs: string[] = [];
+    await runTrain({
+      configFile: cfg,
+      overrides: ['MODEL.SEM_SEG_HEAD.CLIP_FINETUNE', 'oft_both', 'MODEL.SEM_SEG_HEAD.USE_ADAPTIVE_ENERGY', 'True', 'MODEL.AHS.HEM_MODE', 'readme_convex',
+        'SOLVER.MAX_ITER', '1', 'SOLVER.CHECKPOINT_PERIOD', '0'],
+      log: (l) => logs.push(l),
+    });
+    assert.ok(logs.some((l) => l.startsWith('[warning]') && /NOT orthogonal/.test(l)), `no warning in: ${logs.slice(0, 5).join(' | ')}`);
+  });
 });

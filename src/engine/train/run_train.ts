@@ -92,6 +92,7 @@ export async function runTrain(opts: TrainRunOptions): Promise<TrainRunResult> {
   const train = opts.evalOnly ? null : await resolveTrainDatasets(cfg, opts.datasetRoot, log);
   const mapper = train ? semanticMapperOptionsFromConfig(cfg, train.ignoreLabel) : null; // checks INPUT.*
   const built = buildModel(cfg, { textCacheDir: null });
+  for (const w of built.warnings ?? []) log(`[warning] ${w}`);
   const { model } = built;
   try {
     if (saved) {
