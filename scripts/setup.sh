@@ -24,9 +24,11 @@ fi
 
 # The addon: configure once, then rebuild only when a native source is newer than the binary.
 addon=native/build/Release/ahs_seg.node
-if [ ! -f "$addon" ] || [ -n "$(find native/src native/binding.gyp native/find-libtorch.cjs -newer "$addon" 2>/dev/null)" ]; then
+if [ ! -f "$addon" ] || [ -n "$(find native/src native/binding.gyp native/find-libtorch.cjs native/find-node-headers.cjs -newer "$addon" 2>/dev/null)" ]; then
   echo "setup: building the native addon (about 2 minutes on 2 cores)"
-  npx node-gyp rebuild --nodedir=/usr --directory=native --jobs=max
+  # The running Node's own headers (never downloaded); the script says which package has them.
+  nodedir=$(node native/find-node-headers.cjs)
+  npx node-gyp rebuild --nodedir="$nodedir" --directory=native --jobs=max
 fi
 
 echo "setup: compiling TypeScript"
