@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libtorch-dev libopenblas0-openmp g++ make python3 fonts-dejavu-core)
+# chromium: the web page's browser test (playwright-core drives it; no browser download)
+APT_PACKAGES=(libtorch-dev libopenblas0-openmp g++ make python3 fonts-dejavu-core chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -22,7 +22,9 @@ export interface ServiceSegmentResult {
   width: number;
   height: number;
   classes: ServiceClassResult[];
-  /** Class index per pixel as a PNG (8-bit, 16-bit beyond 256 classes). */
+  /** Class index per pixel, row-major. */
+  labels: Uint16Array;
+  /** The same as a PNG (8-bit, 16-bit beyond 256 classes). */
   labelsPng: Buffer;
   /** The colour overlay with a legend, when asked for. */
   overlayPng?: Buffer;

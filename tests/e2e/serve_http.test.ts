@@ -9,32 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { FastifyInstance } from 'fastify';
-import type { SegmentBackend, ServiceSegmentRequest, ServiceSegmentResult } from '../../src/service/backend.js';
 import { buildServer } from '../../src/service/server.js';
-
-/** Class k = the k-th brightness band of the red channel: a result the test can predict. */
-class BandBackend implements SegmentBackend {
-  readonly model = { name: 'bands', kind: 'stand-in', loaded: true };
-  loaded = true;
-  delayMs = 0;
-  calls = 0;
-  ready(): boolean { return this.loaded; }
-  async segment(req: ServiceSegmentRequest): Promise<ServiceSegmentResult> {
-    this.calls++;
-    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-    const { data, info } = await sharp(req.image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const T = req.labels.length, n = info.width * info.height;
-    const labels = new Uint8Array(n);
-    const counts = new Array<number>(T).fill(0);
-    for (let i = 0; i < n; i++) { labels[i] = Math.min(T - 1, Math.floor((data[3 * i]! * T) / 256)); counts[labels[i]!]!++; }
-    const labelsPng = await sharp(Buffer.from(labels), { raw: { width: info.width, height: info.height, channels: 1 } }).png().toBuffer();
-    return {
-      width: info.width, height: info.height, labelsPng,
-      classes: req.labels.map((name, k) => ({ name, color: [k * 40, 0, 0], share: counts[k]! / n, meanConfidence: counts[k] ? 1 : null })),
-    };
-  }
-  async close(): Promise<void> {}
-}
+import { BandBackend } from '../helpers/band_backend.js';
 
 let dir: string, app: FastifyInstance, url: string;
 const backend = new BandBackend();
@@ -84,6 +60,13 @@ describe('ahs-seg serve (HTTP)', () => {
     assert.ok(Math.abs(classes.reduce((s, c) => s + c.share, 0) - 1) < 1e-9);
     const meta = await sharp(Buffer.from(a.json.labelsPng as string, 'base64')).metadata();
     assert.deepEqual([meta.width, meta.height], [20, 10]);
+    // raw: the label map as little-endian uint16, equal to the PNG's.
+    const r = await post(form(img, 'dark, mid, bright', { raw: '1' }));
+    const raw = Buffer.from(r.json.labelsRaw as string, 'base64');
+    const { data } = await sharp(Buffer.from(r.json.labelsPng as string, 'base64')).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual(Array.from({ length: 200 }, (_, i) => raw.readUInt16LE(2 * i)), [...data]);
+    const presets = await (await fetch(`${url}/v1/presets`)).json() as Record<string, string[]>;
+    assert.equal(presets.ade150?.length, 150);
   });
 
   it('answers every bad input with its 4xx and the catalog body, and stays healthy', async () => {
