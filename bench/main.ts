@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<void>> = {
   loader: async () => void (await import('./loader.js')).benchLoader(),
   'zero-shot': async () => (await import('./zero_shot.js')).benchZeroShot(),
   ahs: async () => (await import('./ahs.js')).benchAhs(),
+  serve: async () => (await import('./serve.js')).benchServe(),
 };
 
 const name = process.argv[2] ?? 'engine';

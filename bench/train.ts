@@ -4,7 +4,8 @@
 // checkpointing, for CLIP_FINETUNE attention and oft_both; then batch 1 of H-CLIP (oft_both) with
 // each AHS-Seg component and with all three, against the oft_both row of the same run. Next to
 // them: a forward pass over the same batch without autograd, and the data loader's images/s alone.
-// `--ahs` runs only the component rows and their baseline.
+// `--ahs` runs only the component rows and their baseline. `--workers N`: data-parallel scaling
+// of N CPU processes against one (train_dist.ts).
 //
 // Each case runs in its own process, so that its peak RSS is its own.
 import { spawnSync } from 'node:child_process';
@@ -106,6 +107,7 @@ async function runCase(finetune: string, batch: number, chunk: number, steps: nu
 export async function benchTrain(): Promise<void> {
   const argv = process.argv.slice(3);
   const arg = (name: string, def: number) => { const i = argv.indexOf(name); return i >= 0 ? Number(argv[i + 1]) : def; };
+  if (argv.includes('--workers')) return (await import('./train_dist.js')).benchTrainDist(argv);
   const caseArg = argv.indexOf('--case');
   if (caseArg >= 0) {
     const [ft, b, c, n] = argv[caseArg + 1]!.split(':');

@@ -3,7 +3,7 @@
     "target_name": "ahs_seg",
     "sources": [
       "src/addon.cc", "src/tensor_handle.cc", "src/dispatch.cc", "src/autograd.cc",
-      "src/caching_allocator.cc", "src/runtime.cc",
+      "src/caching_allocator.cc", "src/runtime.cc", "src/dist_store.cc", "src/dist_group.cc",
       "src/ops/attention.cc", "src/ops/attention_backward.cc", "src/ops/batched_matmul.cc", "src/ops/linear.cc"
     ],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<!@(node find-libtorch.cjs includes)"],

@@ -45,11 +45,25 @@ const hasCuda = fs.existsSync(path.join(t.libdir, 'libtorch_cuda.so'));
 // addon itself is compiled with -fopenmp (the custom ops in src/ops use it).
 const configH = t.includes.map((d) => path.join(d, 'ATen', 'Config.h')).find((f) => fs.existsSync(f));
 const openmp = configH !== undefined && /#define AT_PARALLEL_OPENMP 1/.test(fs.readFileSync(configH, 'utf8'));
+// c10d backends, each compiled in only when its headers are here: Gloo (Debian: libgloo-dev; the
+// code is in libtorch_cpu) and, with a CUDA libtorch, NCCL (nccl.h from the CUDA toolkit, Debian's
+// libnccl-dev or pip's nvidia-nccl wheel beside torch).
+const findInclude = (dirs, rel) => dirs.find((d) => fs.existsSync(path.join(d, rel)));
+const c10d = (name) => findInclude(t.includes, path.join('torch', 'csrc', 'distributed', 'c10d', name)) !== undefined;
+const hasGloo = c10d('ProcessGroupGloo.hpp') && findInclude([...t.includes, '/usr/include'], path.join('gloo', 'config.h')) !== undefined;
+const cudaHome = process.env.CUDA_HOME ?? process.env.CUDA_PATH ?? '/usr/local/cuda';
+const cudaInc = hasCuda ? findInclude([path.join(cudaHome, 'include'), '/usr/include'], 'cuda_runtime_api.h') : undefined;
+const ncclInc = hasCuda && c10d('ProcessGroupNCCL.hpp')
+  ? findInclude([process.env.NCCL_INCLUDE_DIR ?? '', ...t.includes, path.join(cudaHome, 'include'), '/usr/include',
+    path.join(t.libdir, '..', '..', 'nvidia', 'nccl', 'include')].filter(Boolean), 'nccl.h')
+  : undefined;
 const what = process.argv[2];
 const out = {
   cflags: openmp ? ['-fopenmp'] : [],
-  includes: t.includes,
-  defines: [`_GLIBCXX_USE_CXX11_ABI=${t.cxx11abi}`].concat(hasCuda ? ['AHS_WITH_CUDA=1'] : []),
+  includes: [...t.includes, ...(cudaInc ? [cudaInc] : []), ...(ncclInc && ncclInc !== cudaInc ? [ncclInc] : [])],
+  defines: [`_GLIBCXX_USE_CXX11_ABI=${t.cxx11abi}`].concat(hasCuda ? ['AHS_WITH_CUDA=1'] : [])
+    .concat(hasGloo ? ['USE_C10D_GLOO', 'AHS_WITH_GLOO=1'] : [])
+    .concat(ncclInc ? ['USE_C10D_NCCL', 'AHS_WITH_NCCL=1'] : []),
   // --no-as-needed keeps libtorch_cuda (its kernels register at load) and the OpenMP BLAS linked.
   // The OpenMP OpenBLAS is linked by path with a RUNPATH so that libtorch's libblas.so.3 resolves to
   // it without any system-wide alternatives change (see ../shared/design/engine-notes.md).

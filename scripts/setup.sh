@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium: the web page's browser test (playwright-core drives it; no browser download)
-APT_PACKAGES=(libtorch-dev libopenblas0-openmp g++ make python3 fonts-dejavu-core chromium)
+APT_PACKAGES=(libtorch-dev libgloo-dev libopenblas0-openmp g++ make python3 fonts-dejavu-core chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

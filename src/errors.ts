@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   AHS_ERR_TIMEOUT: { status: 503, fault: 'environment', title: 'Request took too long' },
   AHS_ERR_WRITE: { status: 507, fault: 'environment', title: 'Output could not be written' },
   AHS_ERR_OUT_OF_MEMORY: { status: 507, fault: 'environment', title: 'Out of memory' },
+  AHS_ERR_DIST: { status: 503, fault: 'environment', title: 'Process group failed' },
   AHS_ERR_TRAINING: { status: 500, fault: 'internal', title: 'Training stopped' },
   AHS_ERR_NATIVE: { status: 500, fault: 'internal', title: 'Native engine error' },
   AHS_ERR_DISPOSED: { status: 500, fault: 'internal', title: 'Tensor used after dispose' },

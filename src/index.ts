@@ -46,3 +46,5 @@ export { writeSegmentation } from './engine/segmentation_files.js';
 export { evaluateBenchmark } from './engine/evaluate_benchmark.js';
 export { runEval, evalConfig, loadEvalModel } from './engine/run_eval.js';
 export { resolveClipWeights } from './engine/clip_weights.js';
+// Open-vocabulary segmentation of any image with any labels, models by name (src/api).
+export * from './api/index.js';

@@ -10,6 +10,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ahs::InitTensor(env, exports);
   ahs::InitDispatch(env, exports);
   ahs::InitAutograd(env, exports);
+  ahs::InitDistStore(env, exports);
+  ahs::InitDistGroup(env, exports);
   return exports;
 }
 

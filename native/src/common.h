@@ -38,6 +38,8 @@ void InitDispatch(Napi::Env env, Napi::Object exports);
 void InitAutograd(Napi::Env env, Napi::Object exports);
 void InitAllocator(Napi::Env env, Napi::Object exports);
 void InitRuntime(Napi::Env env, Napi::Object exports);
+void InitDistStore(Napi::Env env, Napi::Object exports);  // dist_store.cc
+void InitDistGroup(Napi::Env env, Napi::Object exports);  // dist_group.cc
 
 // oneDNN's row-major sgemm when libtorch loaded libdnnl (src/ops/linear.cc), else null.
 using DnnlSgemm = int (*)(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,

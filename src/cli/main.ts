@@ -32,23 +32,32 @@ program
 
 program
   .command('segment')
-  .description('label every pixel of images with any list of class names: a CAT-Seg/H-CLIP checkpoint (--weights), or a zero-shot method with CLIP weights alone (--method, default NACLIP with PAMR)')
-  .argument('<images...>', 'image files (PNG, JPEG, WebP, TIFF)')
+  .description('label every pixel of images with any list of class names: a model by name (--model, default clip-vit-b16: NACLIP with PAMR on CLIP weights alone), a CAT-Seg/H-CLIP checkpoint, or CLIP weights')
+  .argument('<images...>', 'image files (PNG, JPEG, WebP, TIFF) or folders of them, segmented as one batch')
   .option('--labels <names>', 'comma-separated class names, e.g. "sky, espresso cup, saucer"')
   .option('--classes <file>', 'JSON array of class names')
   .option('--benchmark <name>', "a benchmark's class list (ade150, ade847, pc59, pc459, voc20, voc20b, coco171)")
-  .option('--weights <file>', 'segmentation checkpoint (CAT-Seg model_base.pth, H-CLIP, or ahs-seg .safetensors)')
-  .option('--config-file <file>', 'config of the checkpoint (default configs/vitb_384.yaml)')
-  .option('--protocol <p>', 'with --weights: sliding (eval.sh) or whole', choiceArg('--protocol', ['sliding', 'whole']))
+  .option('--model <name|path>', 'clip-vit-b16 (default), catseg-vitb, catseg-vitl (downloaded on first use; `ahs-seg models` lists them), an `ahs-seg train` OUTPUT_DIR or checkpoint (config.yaml beside it), or CLIP weights')
+  .option('--weights <file>', 'segmentation checkpoint (CAT-Seg model_base.pth, H-CLIP, or ahs-seg .safetensors) with --config-file')
+  .option('--config-file <file>', 'config of the checkpoint (--weights: default configs/vitb_384.yaml; --model: default config.yaml beside it)')
+  .option('--mode <m>', 'whole (one pass over the image) or sliding (windows; the default)', choiceArg('--mode', ['sliding', 'whole']))
+  .option('--protocol <p>', 'with a checkpoint: the older name of --mode (sliding as in eval.sh, or whole)', choiceArg('--protocol', ['sliding', 'whole']))
+  .option('--device <d>', 'cpu (default); cuda and cuda:N are checked but not wired into inference yet')
   .option('--method <name>', 'without --weights: maskclip, naclip (default), sclip or clearclip')
   .option('--pamr', 'refine the scores with PAMR (default for naclip)')
   .option('--no-pamr', 'no PAMR refinement (the default for the other methods)')
-  .option('--clip <name|path>', 'without --weights: CLIP weights, a file or a hub model name downloaded on first use', 'openai/clip-vit-base-patch16')
+  .option('--clip <name|path>', 'instead of --model: CLIP weights for the zero-shot method, a file or a hub model name downloaded on first use (default: openai/clip-vit-base-patch16, what clip-vit-b16 uses)')
   .option('--prompts <kind>', "without --weights: prompt templates: single, imagenet, imagenet_select, imagenet_select_clip (default: the method's, imagenet)", choiceArg('--prompts', PROMPTS))
   .option('--short-side <px>', "without --weights: shorter image side fed to CLIP (default: the method's, 448 maskclip/clearclip, 336 naclip/sclip)", intArg('--short-side', R.shortSide))
-  .option('--out <dir>', 'output folder for <stem>.labels.png, .overlay.png and .json', 'out/segment')
+  .option('--out <dir>', 'output folder for <stem>.labels.png, .mask.png, .overlay.png (with a legend), .json and the batch summary.json', 'out/segment')
   .option('--dry-run', 'check everything and print what would run and the memory it needs, without running a model')
   .action(async (images: string[], opts) => (await import('./commands/segment.js')).segment(images, opts));
+
+program
+  .command('models')
+  .description('list the models --model takes by name, their download sizes and what is in the cache')
+  .option('--json', 'machine-readable output')
+  .action(async (opts: { json?: boolean }) => (await import('./commands/models.js')).modelsCommand(opts));
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 const evalOptions = (c: Command) => c
@@ -75,15 +84,32 @@ evalOptions(program.command('eval-suite')
   .action(async (overrides: string[], opts) => (await import('./commands/eval.js')).evalCommand(opts, overrides, true));
 
 program
+  .command('serve')
+  .description('the HTTP service and the web page: POST /v1/segment, GET /v1/models, /healthz, /readyz, and the page at /')
+  .option('--port <n>', 'TCP port', intArg('--port', { min: 0, max: 65535 }), 8080)
+  .option('--host <addr>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
+  .option('--model <name|path>', 'clip-vit-b16 (default), catseg-vitb, catseg-vitl, an ahs-seg OUTPUT_DIR or checkpoint, or CLIP weights')
+  .option('--clip <name|path>', 'instead of --model: CLIP weights for the training-free method')
+  .option('--config <file>', 'config of a checkpoint without config.yaml beside it')
+  .option('--mode <m>', 'whole or sliding', choiceArg('--mode', ['whole', 'sliding'] as const))
+  .option('--queue <n>', 'requests allowed to wait behind the running one', intArg('--queue', { min: 0, max: 10000 }), 8)
+  .option('--timeout <s>', 'per-request time limit in seconds', intArg('--timeout', { min: 1, max: 86400 }), 120)
+  .option('--max-body-mb <n>', 'request body limit in MB', intArg('--max-body-mb', { min: 1, max: 1024 }), 20)
+  .option('--max-pixels-mp <n>', 'image size limit in megapixels (checked from the header)', intArg('--max-pixels-mp', { min: 1, max: 1000 }), 40)
+  .option('--max-labels <n>', 'labels per request', intArg('--max-labels', { min: 1, max: 100000 }), 512)
+  .action(async (opts) => (await import('./commands/serve.js')).serve(opts));
+
+program
   .command('train')
   .description('train a model (train_net.py): datasets from DATASETS.TRAIN, checkpoints, metrics.json and evaluation in OUTPUT_DIR')
   .requiredOption('--config-file <file>', 'YAML config (detectron2 style, _BASE_ inheritance)')
   .option('--resume', 'continue from OUTPUT_DIR/last_checkpoint (model, optimizer, schedule, RNG, data position)')
   .option('--eval-only', 'evaluate MODEL.WEIGHTS on DATASETS.TEST instead of training')
-  .option('--num-gpus <n>', 'processes per machine (1 for now)', intArg('--num-gpus', R.processes))
-  .option('--num-machines <n>', 'machines (1 for now)', intArg('--num-machines', R.processes))
-  .option('--machine-rank <r>', 'rank of this machine (0 for now)', intArg('--machine-rank', R.machineRank))
-  .option('--dist-url <url>', 'rendezvous of a multi-process run (unused by one process)')
+  .option('--num-workers <n>', 'data-parallel CPU processes on this machine (the cores are split between them); SOLVER.IMS_PER_BATCH is the global batch', intArg('--num-workers', R.processes))
+  .option('--num-gpus <n>', 'data-parallel processes on this machine, one per CUDA device (NCCL; needs a CUDA build of libtorch)', intArg('--num-gpus', R.processes))
+  .option('--num-machines <n>', 'machines of a data-parallel run (start the same command on each, with its --machine-rank)', intArg('--num-machines', R.processes))
+  .option('--machine-rank <r>', 'rank of this machine, 0..num-machines-1 (machine 0 serves the rendezvous)', intArg('--machine-rank', R.machineRank))
+  .option('--dist-url <url>', "rendezvous: tcp://HOST:PORT of machine 0, file:///shared/path, or auto (a free local port; one machine)", 'auto')
   .option('--dataset-root <dir>', 'root of registered datasets (default $DETECTRON2_DATASETS, else ./datasets)')
   .argument('[overrides...]', 'KEY VALUE config overrides, e.g. SOLVER.MAX_ITER 1000 OUTPUT_DIR out/run1')
   .action(async (overrides: string[], opts) => (await import('./commands/train.js')).trainCommand(opts, overrides));

@@ -1,8 +1,8 @@
 // What `ahs-seg segment` checks before it loads a model, and what `--dry-run` prints: the options
 // fit together, every image is readable, no two images write the same output files, the output
 // folder is writable, every class name fits CLIP's context, and the memory the job needs.
-import { statSync } from 'node:fs';
-import { basename, extname, resolve } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
 import { AhsError, printable } from '../errors.js';
 import { readImageSize } from '../data/image_io.js';
 import { classScoreBytes } from '../engine/segmenter.js';
@@ -21,31 +21,73 @@ export const SUGGEST_SINGLE_PROMPTS = 20_000;
 
 export interface PlannedImage { path: string; stem: string; width: number; height: number }
 
-/** Options that only apply with (or without) --weights are refused in the other mode, so that
- * nothing the user asked for is silently ignored. */
-export function checkModeOptions(o: { weights?: string; protocol?: string; prompts?: string; shortSide?: number; configFile?: string }): void {
-  if (o.weights === undefined) {
-    const stray = [o.protocol !== undefined && '--protocol', o.configFile !== undefined && '--config-file'].filter(Boolean);
-    if (stray.length) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `${stray.join(' and ')} ${stray.length > 1 ? 'apply' : 'applies'} to a --weights checkpoint; without --weights a zero-shot method runs on CLIP weights alone`);
+export interface ModelOptions {
+  weights?: string; model?: string; clip?: string; protocol?: string; mode?: string;
+  prompts?: string; shortSide?: number; configFile?: string; method?: string;
+}
+
+/** Options that name the model in two ways, or contradict each other; checked before any file is
+ * read. */
+export function checkModelOptions(o: ModelOptions): void {
+  if (o.weights !== undefined && o.method !== undefined) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `--method ${o.method} is for segmenting without a checkpoint; drop it or --weights`);
+  const named = [o.model !== undefined && '--model', o.weights !== undefined && '--weights', o.clip !== undefined && '--clip'].filter(Boolean);
+  if (named.length > 1) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `${named.join(' and ')} each name the model; give one (--model takes a name, a checkpoint or CLIP weights)`);
+  if (o.mode !== undefined && o.protocol !== undefined && o.mode !== o.protocol) {
+    throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `--mode ${o.mode} and --protocol ${o.protocol} disagree (--protocol is the older name of --mode); give one`);
+  }
+  if (o.method === 'maskclip' && o.mode === 'sliding') throw new AhsError('AHS_ERR_INVALID_ARGUMENT', '--mode sliding: MaskCLIP runs on the whole image only; use --mode whole, or another --method');
+}
+
+/** Options that only apply to a segmentation checkpoint (or only without one) are refused in the
+ * other mode, so that nothing the user asked for is silently ignored. `checkpoint`: the model is
+ * a segmentation checkpoint (default: --weights is given). */
+export function checkModeOptions(o: ModelOptions & { checkpoint?: boolean }): void {
+  if (!(o.checkpoint ?? o.weights !== undefined)) {
+    const stray = [o.protocol !== undefined && '--protocol', o.configFile !== undefined && o.model === undefined && '--config-file'].filter(Boolean);
+    if (stray.length) {
+      throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `${stray.join(' and ')} ${stray.length > 1 ? 'apply' : 'applies'} to a --weights checkpoint (or a --model checkpoint); ` +
+        'without one a zero-shot method runs on CLIP weights alone (--mode whole|sliding chooses its protocol)');
+    }
   } else {
-    const stray = [o.prompts !== undefined && '--prompts', o.shortSide !== undefined && '--short-side'].filter(Boolean);
-    if (stray.length) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `${stray.join(' and ')} ${stray.length > 1 ? 'apply' : 'applies'} without --weights; a checkpoint's prompts and input size come from its config (--config-file)`);
+    const stray = [o.prompts !== undefined && '--prompts', o.shortSide !== undefined && '--short-side', o.method !== undefined && '--method'].filter(Boolean);
+    if (stray.length) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `${stray.join(' and ')} ${stray.length > 1 ? 'apply' : 'applies'} without --weights (to the training-free method); a checkpoint's prompts and input size come from its config (--config-file)`);
   }
 }
 
+/** Image files a folder argument stands for (by extension, not recursive). */
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff'] as const;
+
+/** The image arguments with each folder replaced by its image files, sorted by name. */
+export function expandImageArgs(args: readonly string[]): string[] {
+  return args.flatMap((a) => {
+    let dir = false;
+    try { dir = statSync(a).isDirectory(); } catch { /* not there: planImages names it */ }
+    if (!dir) return [a];
+    const files = readdirSync(a).filter((n) => (IMAGE_EXTENSIONS as readonly string[]).includes(extname(n).toLowerCase())).sort();
+    if (files.length === 0) throw new AhsError('AHS_ERR_FILE_NOT_FOUND', `folder '${printable(a)}' holds no image (${IMAGE_EXTENSIONS.join(', ')})`);
+    return files.map((n) => join(a, n));
+  });
+}
+
+/** The batch summary `segment` writes beside the images' files. */
+export const SUMMARY_FILE = 'summary.json';
+
 /** Each image's size (from its header) and output stem; two images with one stem would
- * overwrite each other's <stem>.labels.png, .overlay.png and .json. */
+ * overwrite each other's <stem>.labels.png, .mask.png, .overlay.png and .json. */
 export async function planImages(images: readonly string[]): Promise<PlannedImage[]> {
   const byStem = new Map<string, string>();
   const out: PlannedImage[] = [];
   for (const path of images) {
     const stem = basename(path, extname(path));
+    if (`${stem}.json` === SUMMARY_FILE) {
+      throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `image '${printable(path)}' would write ${SUMMARY_FILE}, the name of the batch summary in --out; rename it`);
+    }
     const other = byStem.get(stem);
     if (other !== undefined) {
       const same = resolve(other) === resolve(path);
       throw new AhsError('AHS_ERR_INVALID_ARGUMENT', same
         ? `image '${printable(path)}' is given twice`
-        : `images '${printable(other)}' and '${printable(path)}' would both write ${printable(stem)}.labels.png, .overlay.png and .json in --out; ` +
+        : `images '${printable(other)}' and '${printable(path)}' would both write ${printable(stem)}.labels.png, .mask.png, .overlay.png and .json in --out; ` +
           'rename one, or segment them into different --out folders');
     }
     byStem.set(stem, path);
@@ -128,7 +170,7 @@ export function dryRunReport(p: {
   lines.push(`  ${notice ?? `text: ${p.classes * p.templates} prompts, ${p.missingPrompts} not in the text cache`}`);
   for (const im of p.images) {
     const b = classScoreBytes(im.height, im.width, p.classes);
-    lines.push(`  ${printable(im.path)} (${im.width}x${im.height}): class scores about ${fmtBytes(b)} -> ${im.stem}.labels.png, .overlay.png, .json`);
+    lines.push(`  ${printable(im.path)} (${im.width}x${im.height}): class scores about ${fmtBytes(b)} -> ${im.stem}.labels.png, .mask.png, .overlay.png, .json`);
   }
   lines.push(`  output folder: ${p.out} (writable)`);
   lines.push(`  memory: about ${fmtBytes(planMemoryBytes(p.weights, p.images, p.classes))} at the largest image (weights + class scores), within the budget of ${fmtBytes(memoryLimitBytes())}`);

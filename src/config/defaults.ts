@@ -168,6 +168,11 @@ export const SCHEMA = section('Root of the ahs-seg config.', {
     SLIDING_WINDOW_RESOLUTION: ints([640, 640], "[ahs-seg] Size the image is resized to before sliding; CAT-Seg's hard-coded out_res.", 2, { min: 16, max: 16_384 }),
   }),
 
+  DIST: section('[ahs-seg] Data-parallel training over several processes (`ahs-seg train --num-workers N`, `--num-gpus N`, `--num-machines M`).', {
+    TIMEOUT: float(600, '[ahs-seg] Seconds a process waits for the others (store and group rendezvous, each collective) before the run fails with AHS_ERR_DIST naming the rank and the operation: the bound on how long a dead or stalled process can hold the others.', { min: 0.1, max: 86_400 }),
+    BUCKET_CAP_MB: float(25, "[ahs-seg] Gradients are averaged over processes in flat buckets of at most this many MB, one allreduce per bucket (torch DDP's bucket_cap_mb).", { min: 0.001, max: 65_536 }),
+  }),
+
   OUTPUT_DIR: str('./output', 'Where checkpoints, logs, metrics and the merged config.yaml go.'),
   SEED: int(-1, 'Random seed (negative = random).'),
   CUDNN_BENCHMARK: bool(false, 'Let cuDNN benchmark convolution algorithms. Not read yet (the trainer runs on the CPU).'),

@@ -3,7 +3,7 @@
 import sharp from 'sharp';
 import { existsSync } from 'node:fs';
 import { AhsError } from '../errors.js';
-import { fromBytes, type Tensor } from '../tensor/index.js';
+import { fromBytes, tidy, type Tensor } from '../tensor/index.js';
 
 export interface RgbImage {
   /** Interleaved RGB bytes, row-major: data[(y * width + x) * 3 + c]. */
@@ -39,10 +39,8 @@ export async function readImageSize(path: string): Promise<{ width: number; heig
 
 /** [3, H, W] uint8 tensor (CHW, as detectron2 feeds models). */
 export function imageToTensor(img: RgbImage): Tensor {
-  const hwc = fromBytes(img.data, 'uint8', [img.height, img.width, 3]);
-  const chw = hwc.permute([2, 0, 1]).contiguous();
-  hwc.dispose();
-  return chw;
+  // In a scope of its own: the permuted view is freed too when the caller has no scope open.
+  return tidy(() => fromBytes(img.data, 'uint8', [img.height, img.width, 3]).permute([2, 0, 1]).contiguous());
 }
 
 /** Encodes interleaved RGB bytes as PNG. */

@@ -8,7 +8,7 @@ import { readLabelMap } from '../data/label_io.js';
 import type { SegDataset } from '../data/sample.js';
 import { AhsError } from '../errors.js';
 import { writeEvalReport, writePerClassCsv, writeResultsJson } from '../eval/report.js';
-import { SemSegEvaluator } from '../eval/sem_seg_evaluator.js';
+import { SemSegEvaluator, type SemSegEvaluatorState } from '../eval/sem_seg_evaluator.js';
 import type { SemSegResults } from '../eval/sem_seg_metrics.js';
 import type { PixelLabeler } from '../models/seg_model.js';
 import { segmentImage } from './segmenter.js';
@@ -18,21 +18,39 @@ export interface DatasetEvalOptions {
   outDir?: string;
   model?: string;
   onProgress?: (dataset: string, done: number, total: number) => void;
+  /** Data-parallel evaluation: this rank takes images rank, rank + worldSize, ...; the ranks'
+   * confusion matrices are then gathered and summed (detectron2's SemSegEvaluator.evaluate). */
+  shard?: EvalShard;
+}
+
+export interface EvalShard {
+  rank: number;
+  worldSize: number;
+  /** Every rank's evaluator state, by rank. */
+  allGather(state: SemSegEvaluatorState): Promise<SemSegEvaluatorState[]>;
 }
 
 /** detectron2's inference_on_dataset with SemSegEvaluator: every image, arg-max, confusion matrix. */
 export async function evaluateDataset(labeler: PixelLabeler, ds: SegDataset, opts: DatasetEvalOptions = {}): Promise<SemSegResults> {
   const bench = Object.values(BENCHMARKS).find((b) => b.datasetName === ds.name);
-  const evaluator = new SemSegEvaluator({ classNames: ds.classNames, ignoreLabel: ds.ignoreLabel, variant: bench?.evaluatorVariant ?? 'standard' });
+  let evaluator = new SemSegEvaluator({ classNames: ds.classNames, ignoreLabel: ds.ignoreLabel, variant: bench?.evaluatorVariant ?? 'standard' });
+  const shard = opts.shard;
+  const items = shard ? ds.items.filter((_, i) => i % shard.worldSize === shard.rank) : ds.items;
   let done = 0;
-  for (const item of ds.items) {
+  for (const item of items) {
     const [image, gt] = await Promise.all([readImage(item.imagePath), readLabelMap(item.labelPath)]);
     if (image.width !== gt.width || image.height !== gt.height) {
       throw new AhsError('AHS_ERR_DATASET', `image ${item.imagePath} is ${image.width}x${image.height} but its label ${item.labelPath} is ${gt.width}x${gt.height}`);
     }
     const seg = segmentImage(labeler, image, ds.classNames);
     evaluator.process(seg.labels, gt.data, item.key);
-    opts.onProgress?.(ds.name, ++done, ds.items.length);
+    opts.onProgress?.(ds.name, ++done, items.length);
+  }
+  if (shard && shard.worldSize > 1) {
+    // merge() refuses an image counted twice, so overlapping shards cannot pass unnoticed.
+    const states = await shard.allGather(evaluator.toJSON());
+    evaluator = SemSegEvaluator.fromJSON(states[0], `rank 0's evaluation of ${ds.name}`);
+    for (const [r, st] of states.entries()) if (r > 0) evaluator.merge(SemSegEvaluator.fromJSON(st, `rank ${r}'s evaluation of ${ds.name}`));
   }
   const results = evaluator.evaluate();
   if (opts.outDir) {

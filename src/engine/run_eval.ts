@@ -37,9 +37,9 @@ export function evalConfig(configFile: string, overrides: string[] = []): AhsCon
   return loadConfig(configFile, [...EVAL_SH_OVERRIDES, ...overrides]);
 }
 
-export function loadEvalModel(cfg: AhsConfig, weights: string, opts: { lenient?: boolean; log?: (l: string) => void } = {}): CATSeg {
+export function loadEvalModel(cfg: AhsConfig, weights: string, opts: { lenient?: boolean; log?: (l: string) => void; textCacheDir?: string | null } = {}): CATSeg {
   checkCatSegModelFits(cfg, 'the config');
-  const model = buildCatSeg(cfg, { textCacheDir: join(cacheRoot(), 'text-embeddings') });
+  const model = buildCatSeg(cfg, { textCacheDir: opts.textCacheDir !== undefined ? opts.textCacheDir : join(cacheRoot(), 'text-embeddings') });
   const report = loadCatSegCheckpoint(model, weights, { strict: !opts.lenient });
   if (report.text) opts.log?.(`loaded ${weights} with differences:\n${report.text}`);
   return model.eval();

@@ -1,5 +1,6 @@
 // What the HTTP service asks of a model: one typed request and reply, so the server does not
 // care whether the model runs in this thread or a worker, or which method it is.
+import type { AhsError } from '../errors.js';
 export interface ServiceSegmentRequest {
   /** The encoded image (PNG, JPEG, WebP or TIFF), already checked by checkImage. */
   image: Buffer;
@@ -37,6 +38,8 @@ export interface SegmentBackend {
   readonly model: ServiceModelInfo;
   /** True once the model is loaded and can take requests. */
   ready(): boolean;
+  /** Why the model cannot serve at all (it failed to load, its worker died); null while fine. */
+  readonly failure?: AhsError | null;
   segment(req: ServiceSegmentRequest): Promise<ServiceSegmentResult>;
   close(): Promise<void>;
 }

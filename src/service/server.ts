@@ -52,8 +52,9 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   if (o.staticDir) await app.register(fastifyStatic, { root: o.staticDir, prefix: '/', index: ['index.html'], dotfiles: 'deny' });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  const notReady = () => o.backend.failure ?? new AhsError('AHS_ERR_NOT_READY', `the model ${o.backend.model.name} is still loading; GET /readyz answers 200 when it is ready`);
   app.get('/readyz', async (req, reply) => {
-    if (!o.backend.ready()) return handleError(new AhsError('AHS_ERR_NOT_READY', `the model ${o.backend.model.name} is still loading; GET /readyz answers 200 when it is ready`), req, reply);
+    if (!o.backend.ready()) return handleError(notReady(), req, reply);
     return { status: 'ready', model: o.backend.model.name };
   });
   app.get('/v1/models', async () => ({ models: [{ ...o.backend.model, loaded: o.backend.ready() }] }));
@@ -68,7 +69,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     if (!input.image) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', 'no image: send it as the multipart file field `image` or as base64 in the JSON field `image`');
     const labels = parseLabels(input.labels, limits);
     await checkImage(input.image, limits);
-    if (!o.backend.ready()) throw new AhsError('AHS_ERR_NOT_READY', `the model ${o.backend.model.name} is still loading; GET /readyz answers 200 when it is ready`);
+    if (!o.backend.ready()) throw notReady();
     const t0 = performance.now();
     const r = await queue.run(() => o.backend.segment({ image: input.image!, labels, overlay: input.overlay }));
     return replyBody(r, (performance.now() - t0) / 1000, input.raw);

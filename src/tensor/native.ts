@@ -37,6 +37,18 @@ export interface NativeBinding {
   setCacheLimit(bytes: number): void;
   setFootprintLimit(bytes: number): void;
   emptyCache(): void;
+  // c10d (native/src/dist_*.cc); typed and checked in src/distributed. Every call that can wait on other
+  // processes returns a Promise settled on a libuv thread, after at most its timeout.
+  distTcpStore(host: string, port: number, isServer: boolean, worldSize: number, timeoutMs: number): Promise<[store: Handle, port: number]>;
+  distFileStore(path: string, worldSize: number, timeoutMs: number): Promise<Handle>;
+  distCloseStore(store: Handle): void;
+  distProcessGroup(store: Handle, rank: number, worldSize: number, backend: string, timeoutMs: number, iface: string, hostname: string): Promise<Handle>;
+  distAllreduceSum(group: Handle, t: Handle, timeoutMs: number): Promise<void>;
+  distBroadcast(group: Handle, t: Handle, root: number, timeoutMs: number): Promise<void>;
+  distAllgather(group: Handle, t: Handle, worldSize: number, timeoutMs: number): Promise<Handle[]>;
+  distBarrier(group: Handle, timeoutMs: number): Promise<void>;
+  distDestroyGroup(group: Handle): void;
+  distBackends(): string[];
 }
 
 /** The OpenBLAS kernel for this CPU, from its real flags: the image forces Haswell (AVX2), which

@@ -134,7 +134,7 @@ test('ahs-seg segment with a CAT-Seg checkpoint writes labels for the given clas
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'segment', join(repoRoot, 'assets/examples/rocket.jpg'),
     '--config-file', configPath, '--weights', weights, '--protocol', 'whole', '--labels', 'rocket, sky, smoke, ground', '--out', out], { encoding: 'utf8', env: process.env });
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(readdirSync(out).sort(), ['rocket.json', 'rocket.labels.png', 'rocket.overlay.png']);
+  assert.deepEqual(readdirSync(out).sort(), ['rocket.json', 'rocket.labels.png', 'rocket.mask.png', 'rocket.overlay.png', 'summary.json']);
   const legend = JSON.parse(readFileSync(join(out, 'rocket.json'), 'utf8')) as { classes: { fraction: number }[] };
   assert.ok(Math.abs(legend.classes.reduce((a, c) => a + c.fraction, 0) - 1) < 1e-9, 'fractions cover the image');
 });

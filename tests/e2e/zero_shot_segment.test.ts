@@ -101,13 +101,13 @@ test('download a tiny CLIP by name and segment an example photo zero-shot', asyn
   assert.equal(liveTensorCount(), live0, 'no native tensor may outlive the run');
 });
 
-// Wrong here: the CLI cannot run the same job, or does not write its three outputs.
-test('ahs-seg segment writes the label map, overlay and legend', () => {
+// Wrong here: the CLI cannot run the same job, or does not write its outputs.
+test('ahs-seg segment writes the label map, colour mask, overlay, legend and batch summary', () => {
   const out = join(cache, 'out');
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'segment', join(repoRoot, 'assets/examples/chelsea.png'),
     '--labels', 'cat, sofa, wall', '--clip', REPO, '--prompts', 'single', '--short-side', '224', '--out', out], { encoding: 'utf8', env: process.env });
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(readdirSync(out).sort(), ['chelsea.json', 'chelsea.labels.png', 'chelsea.overlay.png']);
+  assert.deepEqual(readdirSync(out).sort(), ['chelsea.json', 'chelsea.labels.png', 'chelsea.mask.png', 'chelsea.overlay.png', 'summary.json']);
   const legend = JSON.parse(readFileSync(join(out, 'chelsea.json'), 'utf8')) as { classes: { name: string }[] };
   assert.deepEqual(legend.classes.map((c) => c.name), ['cat', 'sofa', 'wall']);
 });

@@ -30,6 +30,15 @@ export interface TrainerState {
   rng: Record<string, string>;
   /** The training loader's position (batch planner state). */
   loader: unknown;
+  /** A data-parallel run's per-process generators and loader positions, by rank (rng and loader
+   * above are rank 0's); absent for one process. */
+  ranks?: RankState[];
+}
+
+/** One process's generators and data position. */
+export interface RankState {
+  rng: Record<string, string>;
+  loader: unknown;
 }
 
 export interface SavedCheckpoint { path: string; state: TrainerState }

@@ -5,6 +5,7 @@ import { randomInt } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { dumpConfig, loadConfig, type AhsConfig } from '../../config/index.js';
 import type { SegDataset } from '../../data/sample.js';
+import type { DistEnv } from '../../distributed/dist_env.js';
 import { semanticMapperOptionsFromConfig, type SemanticMapperOptions } from '../../data/semantic_mapper.js';
 import { AhsError } from '../../errors.js';
 import { buildModel } from '../../models/registry.js';
@@ -18,10 +19,12 @@ import { Checkpointer, readTrainCheckpoint } from './checkpointer.js';
 import { checkTrainConfig } from './check_config.js';
 import { prepareOutputDir } from '../../io/output_location.js';
 import { checkCatSegModelFits } from '../model_memory.js';
+import { memoryLimitBytes } from '../memory_budget.js';
 import { EvalHook, LrSchedulerHook, PeriodicCheckpointerHook, PeriodicWriterHook } from './hooks.js';
 import { lrMultiplierFromConfig } from './lr_scheduler.js';
 import { MemoryCacheHook } from './memory_cache_hook.js';
-import { restoreTrainerState, trainerState } from './trainer_state.js';
+import { rankState, restoreTrainerState, savedRankState, trainerState } from './trainer_state.js';
+import { joinTrainWorld, singleProcess, type TrainWorld } from './train_world.js';
 import { Trainer } from './trainer.js';
 import { openTrainingData, resolveTrainDatasets, resolveTestDatasets } from './training_data.js';
 
@@ -33,6 +36,8 @@ export interface TrainRunOptions {
   /** Dataset root for registered names (default $DETECTRON2_DATASETS, else ./datasets). */
   datasetRoot?: string;
   log?: (line: string) => void;
+  /** This process's place in a launched data-parallel run (src/distributed/launch.ts); absent: one process. */
+  dist?: DistEnv;
 }
 
 export interface TrainRunResult {
@@ -70,21 +75,37 @@ async function initialWeights(built: BuiltModel, cfg: AhsConfig, log: (l: string
 }
 
 export async function runTrain(opts: TrainRunOptions): Promise<TrainRunResult> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const anyLog = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const cfg = loadConfig(opts.configFile, opts.overrides ?? []);
   if (!opts.evalOnly) checkTrainConfig(cfg);
+  trainingDevice(cfg, anyLog);
+  const world = opts.dist ? await joinTrainWorld(opts.dist, cfg) : singleProcess();
+  try {
+    const r = await runTrainIn(world, cfg, opts, world.isMain ? anyLog : () => undefined);
+    await world.close();
+    return r;
+  } catch (err) {
+    world.abandon();
+    throw err;
+  }
+}
+
+/** Only rank 0 logs and writes; every rank computes. */
+async function runTrainIn(world: TrainWorld, cfg: AhsConfig, opts: TrainRunOptions, log: (l: string) => void): Promise<TrainRunResult> {
   const outputDir = resolve(cfg.OUTPUT_DIR);
-  trainingDevice(cfg, log);
-  prepareOutputDir(outputDir, 'OUTPUT_DIR'); // a file there, or a read-only folder, fails now
-  checkCatSegModelFits(cfg, opts.configFile);
+  if (world.isMain) prepareOutputDir(outputDir, 'OUTPUT_DIR'); // a file there, or a read-only folder, fails now
+  checkCatSegModelFits(cfg, opts.configFile, memoryLimitBytes() / world.localWorldSize); // each process holds a model
   const checkpointer = new Checkpointer(outputDir);
-  checkpointer.removeStaleTemporaries();
+  if (world.isMain) checkpointer.removeStaleTemporaries();
   const last = opts.resume ? checkpointer.lastCheckpoint() : null;
+  if (opts.resume) await world.checkSame(last, 'the checkpoint to resume from', '--resume needs OUTPUT_DIR on a filesystem every machine shares, at the same path');
   if (opts.resume && !last) log(`[train] --resume: no checkpoint in ${outputDir}, starting a new run`);
   const saved = last ? readTrainCheckpoint(last) : null;
-  const seed = saved?.state.seed ?? (cfg.SEED >= 0 ? cfg.SEED : randomInt(2 ** 31));
-  manualSeed(seed);
-  log(`[train] seed ${seed}${cfg.SEED < 0 && !saved ? ' (SEED < 0: drawn at random)' : ''}`);
+  // One seed for the run (rank 0's draw when SEED < 0): it keys the shared data stream. Each
+  // process's generators start from seed + rank, as detectron2's default_setup.
+  const [seed] = await world.allGather(saved?.state.seed ?? (cfg.SEED >= 0 ? cfg.SEED : randomInt(2 ** 31)), 'the seed');
+  manualSeed(seed! + world.rank);
+  log(`[train] seed ${seed}${cfg.SEED < 0 && !saved ? ' (SEED < 0: drawn at random)' : ''}${world.worldSize > 1 ? `; ${world.worldSize} processes` : ''}`);
 
   // Datasets first: a bad dataset fails in seconds, before weights are downloaded or built (the
   // test sets only when something will evaluate on them).
@@ -99,16 +120,19 @@ export async function runTrain(opts: TrainRunOptions): Promise<TrainRunResult> {
       model.loadStateDict(saved.model, { strict: true, source: last! });
     } else if (opts.evalOnly) {
       if (!cfg.MODEL.WEIGHTS) throw new AhsError('AHS_ERR_CONFIG_VALUE', '--eval-only evaluates MODEL.WEIGHTS, which is empty: give MODEL.WEIGHTS path/to/model_final.safetensors (or --resume to evaluate the last checkpoint)');
-      const r = built.loadCheckpoint(cfg.MODEL.WEIGHTS, { strict: true });
-      if (r.text) log(r.text);
-    } else {
-      await initialWeights(built, cfg, log);
+      if (world.isMain) {
+        const r = built.loadCheckpoint(cfg.MODEL.WEIGHTS, { strict: true });
+        if (r.text) log(r.text);
+      }
+    } else if (world.isMain) {
+      await initialWeights(built, cfg, log); // the other processes take these weights from rank 0
     }
+    await world.dp?.broadcastState([...model.namedParameters(), ...model.namedBuffers()]);
     const evaluate = async (): Promise<Map<string, SemSegResults>> => {
       const labeler = built.predictor(cfg.TEST.SLIDING_WINDOW ? 'sliding' : 'whole');
       const out = new Map<string, SemSegResults>();
       for (const ds of testSets) {
-        const r = await evaluateDataset(labeler, ds, { outDir: join(outputDir, 'inference'), model: 'model' });
+        const r = await evaluateDataset(labeler, ds, { outDir: world.isMain ? join(outputDir, 'inference') : undefined, model: 'model', shard: world.evalShard() });
         out.set(ds.name, r);
         log(`[eval] ${ds.name}: ${ds.items.length} images, mIoU ${r.sem_seg.mIoU?.toFixed(2)}`);
       }
@@ -119,7 +143,7 @@ export async function runTrain(opts: TrainRunOptions): Promise<TrainRunResult> {
       model.eval();
       return { outputDir, checkpoint: last, results: await evaluate() };
     }
-    return await trainLoop(cfg, built, train!, mapper!, { checkpointer, seed, saved, outputDir, testSets, evaluate, log });
+    return await trainLoop(cfg, built, train!, mapper!, { world, checkpointer, seed: seed!, saved, savedPath: last, outputDir, testSets, evaluate, log });
   } finally {
     if (saved) { dispose([...saved.model.values()]); dispose([...saved.optimizer.values()]); }
     model.dispose();
@@ -127,9 +151,11 @@ export async function runTrain(opts: TrainRunOptions): Promise<TrainRunResult> {
 }
 
 interface LoopContext {
+  world: TrainWorld;
   checkpointer: Checkpointer;
   seed: number;
   saved: ReturnType<typeof readTrainCheckpoint> | null;
+  savedPath: string | null;
   outputDir: string;
   testSets: SegDataset[];
   evaluate: () => Promise<Map<string, SemSegResults>>;
@@ -139,24 +165,33 @@ interface LoopContext {
 async function trainLoop(cfg: AhsConfig, built: BuiltModel, train: SegDataset, mapper: SemanticMapperOptions, c: LoopContext): Promise<TrainRunResult> {
   const { model } = built;
   const s = cfg.SOLVER;
+  const { world } = c;
   const accum = s.GRAD_ACCUM_STEPS;
   if (!(accum >= 1) || s.IMS_PER_BATCH % accum !== 0) {
     throw new AhsError('AHS_ERR_CONFIG_VALUE', `SOLVER.GRAD_ACCUM_STEPS ${accum} must be a positive divisor of SOLVER.IMS_PER_BATCH ${s.IMS_PER_BATCH}`);
   }
+  // IMS_PER_BATCH is the global batch (detectron2): each process takes its share of it.
+  if (s.IMS_PER_BATCH % (accum * world.worldSize) !== 0) {
+    throw new AhsError('AHS_ERR_CONFIG_VALUE', `SOLVER.IMS_PER_BATCH ${s.IMS_PER_BATCH} (the global batch) must be a multiple of ${world.worldSize} processes x SOLVER.GRAD_ACCUM_STEPS ${accum}`);
+  }
+  const own = c.saved ? savedRankState(c.saved, c.savedPath!, world.rank, world.worldSize) : null;
   const optimizer = buildOptimizer(model, cfg);
-  const data = await openTrainingData(cfg, train, mapper, { seed: c.seed, batchSize: s.IMS_PER_BATCH / accum, resume: c.saved?.state.loader });
+  const data = await openTrainingData(cfg, train, mapper, { seed: c.seed, batchSize: s.IMS_PER_BATCH / (accum * world.worldSize), resume: own?.loader, rank: world.rank, worldSize: world.worldSize });
   let checkpoint: string | null = null;
   const results = new Map<string, SemSegResults>();
   try {
-    const startIter = c.saved ? restoreTrainerState(c.saved, optimizer) + 1 : 0;
+    const startIter = c.saved ? restoreTrainerState(c.saved, optimizer, own!) + 1 : 0;
     if (startIter >= s.MAX_ITER) {
       c.log(`[train] the last checkpoint is at iteration ${startIter} of SOLVER.MAX_ITER ${s.MAX_ITER}: nothing left to train`);
       return { outputDir: c.outputDir, checkpoint: c.checkpointer.lastCheckpoint(), results };
     }
-    dumpConfig(cfg, join(c.outputDir, 'config.yaml'));
-    const trainer = new Trainer({ model, optimizer, data, lossWeights: built.lossWeights, clipGradients: buildGradClipper(cfg), accumulationSteps: accum });
+    if (world.isMain) dumpConfig(cfg, join(c.outputDir, 'config.yaml'));
+    const trainer = new Trainer({ model, optimizer, data, lossWeights: built.lossWeights, clipGradients: buildGradClipper(cfg), accumulationSteps: accum, sync: world.dp ?? undefined });
     const save = async (name: string, t: Trainer): Promise<void> => {
-      const st = trainerState(t.iter, c.seed, optimizer, data.state());
+      // Every process's generators and data position go into rank 0's file.
+      const ranks = world.worldSize > 1 ? await world.allGather(rankState(data.state()), 'the generator states and loader positions') : undefined;
+      if (!world.isMain) return;
+      const st = trainerState(t.iter, c.seed, optimizer, data.state(), ranks);
       checkpoint = await c.checkpointer.save(name, model.stateDict(), optimizer.stateDict().tensors, st, cfg.toYAML());
     };
     trainer.register(
@@ -168,9 +203,11 @@ async function trainLoop(cfg: AhsConfig, built: BuiltModel, train: SegDataset, m
         for (const [k, v] of r) results.set(k, v);
         return flattenResults(r);
       }),
-      new PeriodicWriterHook({ period: s.LOG_PERIOD, metricsPath: join(c.outputDir, 'metrics.json'), imagesPerStep: s.IMS_PER_BATCH, log: c.log }),
+      new PeriodicWriterHook({ period: s.LOG_PERIOD, metricsPath: world.isMain ? join(c.outputDir, 'metrics.json') : null, imagesPerStep: s.IMS_PER_BATCH, log: c.log }),
     );
-    c.log(`[train] ${train.items.length} training images, ${train.classNames.length} classes; iterations ${startIter}..${s.MAX_ITER - 1}, ${s.IMS_PER_BATCH} images per step${accum > 1 ? ` in ${accum} micro-batches` : ''}`);
+    const split = world.worldSize > 1 ? ` (${s.IMS_PER_BATCH / world.worldSize} in each of ${world.worldSize} processes)` : '';
+    if (world.dp) c.log(`[train] ${world.dp.describeBuckets(model.trainableParameters().map(([, t]) => t))}`);
+    c.log(`[train] ${train.items.length} training images, ${train.classNames.length} classes; iterations ${startIter}..${s.MAX_ITER - 1}, ${s.IMS_PER_BATCH} images per step${split}${accum > 1 ? ` in ${accum} micro-batches` : ''}`);
     await trainer.train(startIter, s.MAX_ITER);
     return { outputDir: c.outputDir, checkpoint, results };
   } finally {

@@ -27,6 +27,15 @@ export interface TrainerOptions {
   clipGradients: GradClipper;
   /** Micro-batches per optimizer step (gradient accumulation); each loss is divided by it. */
   accumulationSteps?: number;
+  /** Data parallelism (src/distributed/data_parallel.ts): gradients averaged over the processes before
+   * clipping, loss terms averaged for the logs. */
+  sync?: GradientSync;
+}
+
+/** What the trainer needs from data parallelism. */
+export interface GradientSync {
+  averageGradients(params: readonly Tensor[]): Promise<void>;
+  averageScalars(values: Record<string, number>): Promise<Record<string, number>>;
 }
 
 export class Trainer {
@@ -100,18 +109,24 @@ export class Trainer {
       }
     }
     const params = this.model.trainableParameters().map(([, t]) => t);
+    const sync = this.opts.sync;
+    const tSync = performance.now();
+    if (sync) await sync.averageGradients(params);
+    const syncMs = performance.now() - tSync;
     const norm = this.opts.clipGradients(params);
     this.optimizer.step();
     this.optimizer.zeroGrad();
-    this.lastLosses = sums;
+    const losses = sync ? await sync.averageScalars(sums) : sums;
+    this.lastLosses = losses;
     let totalLoss = 0;
-    for (const [k, v] of Object.entries(sums)) {
+    for (const [k, v] of Object.entries(losses)) {
       this.storage.put(k, v);
       totalLoss += v * this.opts.lossWeights[k]!;
     }
     this.storage.put('total_loss', totalLoss);
     if (norm !== null) this.storage.put('grad_norm', norm);
     this.storage.put('data_time', dataMs / 1000);
+    if (sync) this.storage.put('sync_time', syncMs / 1000); // the gradient allreduce (and waiting for the slowest process)
     this.storage.putIterTime((performance.now() - t0) / 1000);
   }
 

@@ -68,7 +68,7 @@ export interface TrainingData extends BatchSource {
   close(): Promise<void>;
 }
 
-export async function openTrainingData(cfg: AhsConfig, ds: SegDataset, mapper: SemanticMapperOptions, o: { seed: number; batchSize: number; resume?: unknown }): Promise<TrainingData> {
+export async function openTrainingData(cfg: AhsConfig, ds: SegDataset, mapper: SemanticMapperOptions, o: { seed: number; batchSize: number; resume?: unknown; rank?: number; worldSize?: number }): Promise<TrainingData> {
   const modelIgnore = cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE;
   if (modelIgnore !== ds.ignoreLabel && modelIgnore < ds.classNames.length) {
     throw new AhsError('AHS_ERR_CONFIG_VALUE', `MODEL.SEM_SEG_HEAD.IGNORE_VALUE ${modelIgnore} is a class index of ${ds.name} (${ds.classNames.length} classes); set it to the dataset's ignore label ${ds.ignoreLabel}`);
@@ -77,6 +77,8 @@ export async function openTrainingData(cfg: AhsConfig, ds: SegDataset, mapper: S
     dataset: ds,
     batchSize: o.batchSize,
     seed: o.seed,
+    rank: o.rank ?? 0,
+    worldSize: o.worldSize ?? 1, // each process takes its shard of the one shuffled stream
     numWorkers: cfg.DATALOADER.NUM_WORKERS,
     aspectRatioGrouping: cfg.DATALOADER.ASPECT_RATIO_GROUPING,
     mapper: { module: new URL('../../data/semantic_mapper.js', import.meta.url).href, exportName: 'mapSemanticSample', options: mapper },

@@ -130,6 +130,11 @@ export class CatSegPredictor {
 
   /** The arg-max class per pixel [H, W] (int64), without holding all class maps at once. */
   labels(image: Tensor, classNames: string[]): Tensor {
+    return tidy(() => this.labelsWithConfidence(image, classNames).labels);
+  }
+
+  /** The arg-max class [H, W] (int64) and its probability [H, W], one class chunk at a time. */
+  labelsWithConfidence(image: Tensor, classNames: string[]): { labels: Tensor; confidence: Tensor } {
     // Running maximum over class chunks; ties keep the earlier class, as a single arg-max does.
     let best: Tensor | null = null;
     let arg: Tensor | null = null;
@@ -141,7 +146,7 @@ export class CatSegPredictor {
         const na = best && arg ? where(v.gt(best), idx, arg) : idx;
         best?.dispose(); arg?.dispose();
         best = keep(nb); arg = keep(na);
-      }, () => arg!.clone());
+      }, () => ({ labels: arg!.clone(), confidence: best!.clone() }));
     } finally {
       (best as Tensor | null)?.dispose();
       (arg as Tensor | null)?.dispose();

@@ -290,7 +290,14 @@ function infoFrom(url: string, res: Response, location: string | undefined): Rem
   return info;
 }
 
-function httpError(method: string, url: string, res: Response): AhsError {
+/** An HTTP error answer from the hub; `status` lets a caller try another file on a 404. */
+export class HubHttpError extends AhsError {
+  constructor(readonly status: number, message: string) {
+    super('AHS_ERR_DOWNLOAD', message);
+  }
+}
+
+function httpError(method: string, url: string, res: Response): HubHttpError {
   const hint =
     res.status === 404
       ? ' (no such repository, revision or file: check the model name and HF_ENDPOINT)'
@@ -298,7 +305,7 @@ function httpError(method: string, url: string, res: Response): AhsError {
         ? ' (access denied: the repository is private or gated)'
         : '';
   const err = res.headers.get('x-error-message');
-  return new AhsError('AHS_ERR_DOWNLOAD', `${method} ${url} returned HTTP ${res.status} ${res.statusText}${hint}${err ? `: ${err}` : ''}`);
+  return new HubHttpError(res.status, `${method} ${url} returned HTTP ${res.status} ${res.statusText}${hint}${err ? `: ${err}` : ''}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -577,16 +584,36 @@ async function fetchOne(url: string, dest: string, file: string, opts: EnsureMod
   await writeMeta(metaPath, { ...meta, sha256: got.sha256, size: got.size, complete: true, downloadedAt: new Date().toISOString() });
 }
 
-function offlineError(name: string, reason: string, missing: { url: string; dest: string; note?: string }[], root: string): AhsError {
+/** A file the cache lacks: where to get it and where it goes (and where its alternatives would). */
+interface MissingFile { url: string; dest: string; note?: string; alternatives: { file: string; url: string; dest: string }[] }
+
+function offlineError(what: string, reason: string, missing: MissingFile[], root: string): AhsError {
   const lines = [
-    `CLIP model ${JSON.stringify(name)} is not complete in the local cache and cannot be downloaded (${reason}).`,
+    `${what} is not complete in the local cache and cannot be downloaded (${reason}).`,
     `Download ${missing.length === 1 ? 'this file' : 'these files'} by hand and put each at the path shown:`,
   ];
-  for (const m of missing) lines.push(`  ${m.url}`, `    -> ${m.dest}${m.note !== undefined ? `  (${m.note})` : ''}`);
+  for (const m of missing) {
+    lines.push(`  ${m.url}`, `    -> ${m.dest}${m.note !== undefined ? `  (${m.note})` : ''}`);
+    for (const a of m.alternatives) lines.push(`  or, where the repository has no ${path.basename(m.dest)}, ${a.url}`, `    -> ${a.dest}`);
+  }
   lines.push(
     `The cache folder is ${root}; set AHS_SEG_CACHE to use another one, or HF_ENDPOINT to download from a mirror of https://huggingface.co.`,
   );
   return new AhsError('AHS_ERR_OFFLINE', lines.join('\n'));
+}
+
+/** Files of one hub repository (a model repo `owner/name`, or a Space `spaces/owner/name`). */
+export interface HubFilesSpec {
+  /** Name used in messages (a registry name). */
+  readonly name: string;
+  readonly repo: string;
+  readonly revision: string;
+  readonly files: readonly string[];
+  /** Files fetched instead of one the repository lacks (HTTP 404), in order: older repositories
+   * have pytorch_model.bin where newer ones have model.safetensors. */
+  readonly alternatives?: Readonly<Record<string, readonly string[]>>;
+  /** What the files are, for messages (default "model"). */
+  readonly kind?: string;
 }
 
 /**
@@ -595,7 +622,12 @@ function offlineError(name: string, reason: string, missing: { url: string; dest
  * are, without any network request.
  */
 export async function ensureModelFiles(name: string, opts: EnsureModelOptions = {}): Promise<ModelFiles> {
-  const spec = resolveHubModel(name);
+  return ensureHubFiles({ kind: 'CLIP model', ...resolveHubModel(name) }, opts);
+}
+
+/** ensureModelFiles for any repository's files. `files` of the result is keyed by the names in
+ * `spec.files`; where an alternative was fetched instead, the path is the alternative's. */
+export async function ensureHubFiles(spec: HubFilesSpec, opts: EnsureModelOptions = {}): Promise<ModelFiles> {
   const endpoint = resolveEndpoint(opts.endpoint);
   const root = opts.cacheDir !== undefined ? path.resolve(opts.cacheDir) : cacheRoot();
   const stallMs = resolveStallMs(opts.stallTimeoutMs);
@@ -607,33 +639,57 @@ export async function ensureModelFiles(name: string, opts: EnsureModelOptions = 
     opts.offline === true ? 'offline mode was requested' : opts.offline === undefined && isOfflineEnv() ? 'HF_HUB_OFFLINE is set' : undefined;
 
   const files: Record<string, string> = {};
-  const missing: { url: string; dest: string; note?: string }[] = [];
+  const missing: MissingFile[] = [];
+  const where = (file: string) => ({ file, url: hubFileUrl(endpoint, spec.repo, spec.revision, file), dest: cachedFilePath(spec.repo, spec.revision, file, root) });
   for (const file of spec.files) {
-    const dest = cachedFilePath(spec.repo, spec.revision, file, root);
-    const url = hubFileUrl(endpoint, spec.repo, spec.revision, file);
-    const state = await completeState(dest);
-    if (state.ok) {
-      files[file] = dest;
-      continue;
+    const candidates = [file, ...(spec.alternatives?.[file] ?? [])].map(where);
+    let note: string | undefined;
+    for (const c of candidates) {
+      const state = await completeState(c.dest);
+      if (state.ok) { files[file] = c.dest; break; }
+      if (c.file === file) note = state.note;
     }
+    if (files[file] !== undefined) continue;
+    const [first, ...rest] = candidates;
+    const miss: MissingFile = { url: first!.url, dest: first!.dest, alternatives: rest, ...(note !== undefined ? { note } : {}) };
     if (offlineReason !== undefined) {
-      missing.push(state.note !== undefined ? { url, dest, note: state.note } : { url, dest });
+      missing.push(miss);
       continue;
-    }
-    let p = inflight.get(dest);
-    if (p === undefined) {
-      p = fetchOne(url, dest, file, opts, stallMs).finally(() => inflight.delete(dest));
-      inflight.set(dest, p);
     }
     try {
-      await p;
-      files[file] = dest;
+      files[file] = await fetchFirstPresent(candidates, opts, stallMs);
     } catch (err) {
       if (!(err instanceof HubUnreachableError)) throw err;
       offlineReason = err.message; // don't try the network again for the other files
-      missing.push({ url, dest });
+      missing.push(miss);
     }
   }
-  if (missing.length > 0) throw offlineError(spec.name, offlineReason ?? 'offline', missing, root);
+  const what = `${spec.kind ?? 'model'} ${JSON.stringify(spec.name)}`;
+  if (missing.length > 0) throw offlineError(what, offlineReason ?? 'offline', missing, root);
   return { name: spec.name, repo: spec.repo, revision: spec.revision, dir, files };
+}
+
+/** Downloads the first candidate the hub has (a 404 moves on to the next); returns its path. */
+async function fetchFirstPresent(candidates: { file: string; url: string; dest: string }[], opts: EnsureModelOptions, stallMs: number): Promise<string> {
+  const absent: string[] = [];
+  for (const [i, c] of candidates.entries()) {
+    let p = inflight.get(c.dest);
+    if (p === undefined) {
+      p = fetchOne(c.url, c.dest, c.file, opts, stallMs).finally(() => inflight.delete(c.dest));
+      inflight.set(c.dest, p);
+    }
+    try {
+      await p;
+      return c.dest;
+    } catch (err) {
+      if (!(err instanceof HubHttpError && err.status === 404 && i < candidates.length - 1)) {
+        if (absent.length > 0 && err instanceof AhsError) {
+          throw new AhsError(err.code, `${err.message} (nor has it ${absent.join(' or ')})`, { cause: err });
+        }
+        throw err;
+      }
+      absent.push(c.file);
+    }
+  }
+  throw new AhsError('AHS_ERR_INTERNAL', 'fetchFirstPresent: no candidate file'); // unreachable: the last candidate's error is thrown
 }

@@ -15,9 +15,13 @@ export interface HubModelSpec {
   readonly files: readonly string[];
   /** Other names accepted for this model (OpenAI `clip.load` names). */
   readonly aliases: readonly string[];
+  /** Files fetched instead of one the repository lacks (see ensureHubFiles). */
+  readonly alternatives?: Readonly<Record<string, readonly string[]>>;
 }
 
 const CLIP_FILES = ['config.json', 'model.safetensors'] as const;
+/** Repositories older than safetensors hold pytorch_model.bin (a torch.save zip) instead. */
+const CLIP_ALTERNATIVES = Object.freeze({ 'model.safetensors': Object.freeze(['pytorch_model.bin']) });
 
 export const HUB_MODELS: readonly HubModelSpec[] = Object.freeze([
   Object.freeze({
@@ -25,6 +29,7 @@ export const HUB_MODELS: readonly HubModelSpec[] = Object.freeze([
     repo: 'openai/clip-vit-base-patch16',
     revision: 'main',
     files: CLIP_FILES,
+    alternatives: CLIP_ALTERNATIVES,
     aliases: Object.freeze(['ViT-B/16']),
   }),
   Object.freeze({
@@ -32,6 +37,7 @@ export const HUB_MODELS: readonly HubModelSpec[] = Object.freeze([
     repo: 'openai/clip-vit-large-patch14-336',
     revision: 'main',
     files: CLIP_FILES,
+    alternatives: CLIP_ALTERNATIVES,
     aliases: Object.freeze(['ViT-L/14@336px']),
   }),
 ]);
