@@ -37,7 +37,8 @@ export interface HaHemOptions {
   visionBeta?: number;
 }
 
-const logit = (p: number): number => Math.log(p / (1 - p));
+/** The inverse of the sigmoid (the strengths' initial logits). */
+export const logit = (p: number): number => Math.log(p / (1 - p));
 
 /** w_ℓ = linspace(1.0, 0.3, L): the AHS depth weights of the regulariser. */
 export function depthWeights(layers: number): number[] {
@@ -69,22 +70,22 @@ export abstract class HemTransform extends Module implements OftTransform {
     return this.modulated(tower) ? this.modulate(tower, layer, a) : a;
   }
 
-  /** loss_energy (unweighted): Σ over modulated towers and layers of w_ℓ ||R_ℓ - I||_F² / d. */
-  energyLoss(oft: OftRelation): Tensor {
+  /** Σ over the modulated towers' layers of w_ℓ · term(R_ℓ), R_ℓ the applied transforms [4, r, b, b]. */
+  protected depthWeightedSum(oft: OftRelation, term: (r: Tensor, tower: OftTower) => Tensor): Tensor {
     return tidy(() => {
       const w = depthWeights(this.layers);
       let total: Tensor = scalar(0);
       for (const tower of ['text', 'vision'] as const) {
         if (!this.modulated(tower)) continue;
-        const d = oft.blocks(tower) * oft.blockSize;
-        for (let l = 0; l < oft.layers(tower); l++) {
-          const r = oft.transforms(tower, l); // (4, r, b, b)
-          const dev = r.sub(eye(oft.blockSize, r.dtype, r.device)).pow(2).sum();
-          total = total.add(dev.mul(w[l]! / d));
-        }
+        for (let l = 0; l < oft.layers(tower); l++) total = total.add(term(oft.transforms(tower, l), tower).mul(w[l]!));
       }
       return total;
     });
+  }
+
+  /** loss_energy (unweighted): Σ over modulated towers and layers of w_ℓ ||R_ℓ - I||_F² / d. */
+  energyLoss(oft: OftRelation): Tensor {
+    return this.depthWeightedSum(oft, (r, tower) => r.sub(eye(oft.blockSize, r.dtype, r.device)).pow(2).sum().div(oft.blocks(tower) * oft.blockSize));
   }
 }
 

@@ -10,12 +10,10 @@
 // every block its own 12 α's and reads one, so 11 of 12 are dead and Var(α) pushes the dead ones
 // apart), and the towers follow MODEL.AHS.VISION_ORTHO (the original puts vision through Cayley
 // too, i.e. VISION_ORTHO True).
-import { eye, scalar, tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { eye, tensor, tidy, type Tensor } from '../../tensor/index.js';
 import { cayley } from '../clip/finetune/cayley.js';
 import type { OftRelation, OftTower } from '../clip/finetune/oft_relation.js';
-import { depthWeights, HemTransform, type HaHemOptions } from './ha_hem.js';
-
-const logit = (p: number): number => Math.log(p / (1 - p));
+import { HemTransform, logit, type HaHemOptions } from './ha_hem.js';
 
 export class ReadmeConvex extends HemTransform {
   /** a_ℓ, [L] (α_ℓ = sigmoid(a_ℓ)). */
@@ -36,17 +34,10 @@ export class ReadmeConvex extends HemTransform {
 
   override energyLoss(oft: OftRelation): Tensor {
     return tidy(() => {
-      const w = depthWeights(this.layers);
-      let total: Tensor = scalar(0);
-      for (const tower of ['text', 'vision'] as const) {
-        if (!this.modulated(tower)) continue;
-        for (let l = 0; l < oft.layers(tower); l++) {
-          const r = oft.transforms(tower, l); // (4, r, b, b)
-          const qo = r.indexSelect(0, tensor([0, 3], { dtype: 'int64' })); // q and o
-          const gram = qo.transpose(-2, -1).matmul(qo).sub(eye(oft.blockSize, r.dtype, r.device));
-          total = total.add(gram.pow(2).sum().mul(w[l]!));
-        }
-      }
+      let total = this.depthWeightedSum(oft, (r) => {
+        const qo = r.indexSelect(0, tensor([0, 3], { dtype: 'int64' })); // q and o, as the original caches
+        return qo.transpose(-2, -1).matmul(qo).sub(eye(oft.blockSize, r.dtype, r.device)).pow(2).sum();
+      });
       const alpha = this.layer_logits.sigmoid();
       if (this.layers > 1) {
         const diff = alpha.narrow(0, 1, this.layers - 1).sub(alpha.narrow(0, 0, this.layers - 1));
