@@ -2,37 +2,21 @@
 // on the synthetic shapes dataset: every loss term is logged to metrics.json and moves, and the
 // run's checkpoint evaluates.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { runTrain } from '../../src/engine/train/run_train.js';
-import { tinyTrainConfig, writeShapesDataset, writeTinyClip } from '../helpers/shapes_dataset.js';
+import { trainingWorkspace } from '../helpers/training_workspace.js';
 import { TINY_CLIP_128 } from '../helpers/tiny_catseg.js';
 
-const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
-let dir: string, data: string, clip: string;
-const saved = { ...process.env };
-
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ahs-train-ahs-'));
-  process.env.AHS_SEG_CACHE = join(dir, 'cache');
-  data = await writeShapesDataset(join(dir, 'shapes'), 4);
-  // 128-wide towers: H-CLIP's OFT blocks are 128 x 128.
-  clip = writeTinyClip(join(dir, 'clip.safetensors'), 11, TINY_CLIP_128);
-});
-after(() => {
-  process.env = saved;
-  rmSync(dir, { recursive: true, force: true });
-});
+// 128-wide towers: H-CLIP's OFT blocks are 128 x 128.
+const ws = trainingWorkspace('ahs-train-ahs-', { images: 4, clip: TINY_CLIP_128 });
 
 describe('ahs-seg train, all three AHS-Seg components', () => {
   // Wrong here: a component's loss is not returned, not weighted, not logged, or constant (its
   // module disconnected from training), or the enhanced model cannot be trained end to end.
   it('logs loss_sem_seg, loss_energy, loss_boundary and loss_contrastive, and each one moves', async () => {
-    const cfg = join(dir, 'full.yaml');
-    writeFileSync(cfg, tinyTrainConfig(repoRoot, { clip, data, out: join(dir, 'full') }));
+    const cfg = ws.configFor('full');
     const h = 'MODEL.SEM_SEG_HEAD.';
     await runTrain({
       configFile: cfg,
@@ -43,7 +27,7 @@ describe('ahs-seg train, all three AHS-Seg components', () => {
       ],
       log: () => {},
     });
-    const lines = readFileSync(join(dir, 'full', 'metrics.json'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, number>);
+    const lines = readFileSync(join(ws.dir, 'full', 'metrics.json'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, number>);
     const train = lines.filter((l) => l.total_loss !== undefined);
     assert.ok(train.length >= 8, `${train.length} training lines`);
     for (const k of ['loss_sem_seg', 'loss_energy', 'loss_boundary', 'loss_contrastive']) {
@@ -59,8 +43,7 @@ describe('ahs-seg train, all three AHS-Seg components', () => {
 
   // Wrong here: the non-orthogonal fidelity mode trains without telling the user what it is.
   it('HEM_MODE readme_convex warns at build time that it is not orthogonal', async () => {
-    const cfg = join(dir, 'readme.yaml');
-    writeFileSync(cfg, tinyTrainConfig(repoRoot, { clip, data, out: join(dir, 'readme') }));
+    const cfg = ws.configFor('readme');
     const logs: string[] = [];
     await runTrain({
       configFile: cfg,

@@ -6,42 +6,23 @@
 // the single-process metrics.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { DIST_ENV_VARS } from '../../src/distributed/dist_env.js';
 import { findFreePort } from '../../src/distributed/free_port.js';
 import { loadTensors } from '../../src/io/tensor_io.js';
 import { dispose } from '../../src/tensor/index.js';
-import { tinyTrainConfig, writeShapesDataset, writeTinyClip } from '../helpers/shapes_dataset.js';
+import { REPO_ROOT } from '../helpers/cli.js';
+import { trainingWorkspace } from '../helpers/training_workspace.js';
 
-const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
-let dir: string, data: string, clip: string;
-const saved = { ...process.env };
+const ws = trainingWorkspace('ahs-dist-');
 
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ahs-dist-'));
-  process.env.AHS_SEG_CACHE = join(dir, 'cache');
-  data = await writeShapesDataset(join(dir, 'shapes'), 8);
-  clip = writeTinyClip(join(dir, 'clip.safetensors'));
-});
-after(() => {
-  process.env = saved;
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function configFor(out: string): string {
-  const p = join(dir, `${out}.yaml`);
-  writeFileSync(p, tinyTrainConfig(repoRoot, { clip, data, out: join(dir, out) }));
-  return p;
-}
-
-const cliArgs = (args: string[]) => ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'train', ...args];
+const cliArgs = (args: string[]) => ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'train', ...args];
 const train = (args: string[]) => spawnSync(process.execPath, cliArgs(args), { encoding: 'utf8' });
 /** A short run of `out`: global batch 4, no periodic checkpoints, a 5 s collective timeout. */
-const args = (out: string, extra: string[] = []) => ['--config-file', configFor(out), 'SOLVER.IMS_PER_BATCH', '4', 'SOLVER.CHECKPOINT_PERIOD', '0', 'DIST.TIMEOUT', '5', ...extra];
+const args = (out: string, extra: string[] = []) => ['--config-file', ws.configFor(out), 'SOLVER.IMS_PER_BATCH', '4', 'SOLVER.CHECKPOINT_PERIOD', '0', 'DIST.TIMEOUT', '5', ...extra];
 
 /** Largest |a - b| over all tensors of two checkpoints (same keys asserted). */
 function maxDiff(a: string, b: string): number {
@@ -61,7 +42,20 @@ function survivors(marker: string): string[] {
   return execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(marker) && !l.includes(' ps '));
 }
 
-/** Starts a 2-process run, calls `act(childPids)` once `trigger` shows on stderr, resolves at exit. */
+/** The launcher's children by rank (pids[r] runs rank r), read from the AHS_SEG_RANK each was
+ * started with: pid order says nothing (pids wrap, and tsx starts a helper process too). */
+function rankPids(launcher: number): number[] {
+  const pids: number[] = [];
+  for (const pid of execFileSync('ps', ['--ppid', String(launcher), '-o', 'pid='], { encoding: 'utf8' }).trim().split(/\s+/).map(Number)) {
+    let env = '';
+    try { env = readFileSync(`/proc/${pid}/environ`, 'utf8'); } catch { continue; } // already gone
+    const rank = env.split('\0').find((kv) => kv.startsWith(`${DIST_ENV_VARS.rank}=`));
+    if (rank) pids[Number(rank.slice(DIST_ENV_VARS.rank.length + 1))] = pid;
+  }
+  return pids;
+}
+
+/** Starts a 2-process run, calls `act(pidsByRank)` once `trigger` shows on stderr, resolves at exit. */
 async function runAndAct(a: string[], trigger: RegExp, act: (pids: number[], launcher: number) => void): Promise<{ code: number | null; signal: string | null; stderr: string; afterActMs: number }> {
   const child = spawn(process.execPath, cliArgs(['--num-workers', '2', ...a]), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '', actedAt = 0;
@@ -71,8 +65,7 @@ async function runAndAct(a: string[], trigger: RegExp, act: (pids: number[], lau
       stderr += d;
       if (!actedAt && trigger.test(stderr)) {
         actedAt = performance.now();
-        const pids = execFileSync('ps', ['--ppid', String(child.pid), '-o', 'pid='], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
-        act(pids, child.pid!);
+        act(rankPids(child.pid!), child.pid!);
       }
     });
     child.on('exit', (code, signal) => { clearTimeout(timer); res({ code, signal, stderr, afterActMs: performance.now() - actedAt }); });
@@ -92,12 +85,12 @@ describe('ahs-seg train --num-workers 2 (CPU Gloo on loopback)', () => {
     assert.equal(two.status, 0, two.stderr);
     assert.match(two.stderr, /\[rank 0\] \[train\] .*4 images per step \(2 in each of 2 processes\)/);
     assert.doesNotMatch(two.stderr, /\[rank 1\] \[train\]/, 'only rank 0 logs');
-    const d = maxDiff(join(dir, 'one', 'model_final.safetensors'), join(dir, 'two', 'model_final.safetensors'));
+    const d = maxDiff(join(ws.dir, 'one', 'model_final.safetensors'), join(ws.dir, 'two', 'model_final.safetensors'));
     assert.ok(d <= 1e-5, `max |diff| ${d}`);
     // The comparison can tell: one process with batch 2 (what each rank alone sees) is far off.
     const half = train(args('half', ['SOLVER.MAX_ITER', '3', 'SOLVER.IMS_PER_BATCH', '2']));
     assert.equal(half.status, 0, half.stderr);
-    assert.ok(maxDiff(join(dir, 'one', 'model_final.safetensors'), join(dir, 'half', 'model_final.safetensors')) > 100 * 1e-5);
+    assert.ok(maxDiff(join(ws.dir, 'one', 'model_final.safetensors'), join(ws.dir, 'half', 'model_final.safetensors')) > 100 * 1e-5);
   });
 
   // Wrong here: ranks of another machine are numbered wrongly, or a launcher cannot join machine
@@ -116,7 +109,7 @@ describe('ahs-seg train --num-workers 2 (CPU Gloo on loopback)', () => {
     assert.equal(m0.code, 0, m0.stderr);
     assert.equal(m1.code, 0, m1.stderr);
     assert.match(m1.stderr, /\[launch\] 1 CPU process on machine 1 of 2 \(ranks 1\.\.1 of 2\)/);
-    const d = maxDiff(join(dir, 'one', 'model_final.safetensors'), join(dir, 'machines', 'model_final.safetensors'));
+    const d = maxDiff(join(ws.dir, 'one', 'model_final.safetensors'), join(ws.dir, 'machines', 'model_final.safetensors'));
     assert.ok(d <= 1e-5, `max |diff| ${d}`);
   });
 
@@ -129,8 +122,8 @@ describe('ahs-seg train --num-workers 2 (CPU Gloo on loopback)', () => {
     assert.notEqual(r.code, 0, r.stderr);
     assert.ok(r.afterActMs < 60_000, `the launcher took ${r.afterActMs} ms`);
     assert.match(r.stderr, /ahs-seg: error AHS_ERR_DIST: rank 1 \(pid \d+\) was killed by SIGKILL/);
-    assert.deepEqual(survivors(join(dir, 'killed.yaml')), []);
-    assert.equal(readFileSync(join(dir, 'killed', 'last_checkpoint'), 'utf8'), 'model_0000005.safetensors');
+    assert.deepEqual(survivors(join(ws.dir, 'killed.yaml')), []);
+    assert.equal(readFileSync(join(ws.dir, 'killed', 'last_checkpoint'), 'utf8'), 'model_0000005.safetensors');
   });
 
   // Wrong here: a resumed 2-process run does not restore each rank's loader position and
@@ -139,7 +132,7 @@ describe('ahs-seg train --num-workers 2 (CPU Gloo on loopback)', () => {
     const resumed = train(['--num-workers', '2', ...args('killed', ['SOLVER.MAX_ITER', '10', 'SOLVER.CHECKPOINT_PERIOD', '3']), '--resume']);
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stderr, /iterations 6\.\.9/);
-    assert.equal(maxDiff(join(dir, 'full', 'model_final.safetensors'), join(dir, 'killed', 'model_final.safetensors')), 0);
+    assert.equal(maxDiff(join(ws.dir, 'full', 'model_final.safetensors'), join(ws.dir, 'killed', 'model_final.safetensors')), 0);
     const one = train(args('killed', ['SOLVER.MAX_ITER', '12', '--resume']));
     assert.equal(one.status, 1);
     assert.match(one.stderr, /was written by a run of 2 processes, this one has 1: resume it with --num-workers 2/);
@@ -153,15 +146,15 @@ describe('ahs-seg train --num-workers 2 (CPU Gloo on loopback)', () => {
     assert.match(r.stderr, /\[rank 0\] ahs-seg: error AHS_ERR_DIST: rank 0 of 2: (allreduce|all-gather) of .* failed after \d+\.\d s: no answer from the other processes within 3\.0 s \(DIST\.TIMEOUT\)/);
     assert.match(r.stderr, /ahs-seg: error AHS_ERR_DIST: rank 0 \(pid \d+\) exited with code 2 .*; then rank 1 was stopped/);
     assert.ok(r.afterActMs < 60_000, `${r.afterActMs} ms`); // bounded: 3 s DIST.TIMEOUT + 5 s kill grace
-    assert.deepEqual(survivors(join(dir, 'stalled.yaml')), []);
+    assert.deepEqual(survivors(join(ws.dir, 'stalled.yaml')), []);
   });
 
   // Wrong here: the processes of a launcher that was killed keep running (orphans).
   it('a launcher killed with SIGKILL takes its processes with it', async () => {
     const r = await runAndAct(args('orphans', ['SOLVER.MAX_ITER', '500']), /\[train\] iter 2\/500/, (_pids, launcher) => process.kill(launcher, 'SIGKILL'));
     assert.equal(r.signal, 'SIGKILL');
-    let left = survivors(join(dir, 'orphans.yaml'));
-    for (let i = 0; i < 50 && left.length; i++) { await sleep(200); left = survivors(join(dir, 'orphans.yaml')); }
+    let left = survivors(join(ws.dir, 'orphans.yaml'));
+    for (let i = 0; i < 50 && left.length; i++) { await sleep(200); left = survivors(join(ws.dir, 'orphans.yaml')); }
     assert.deepEqual(left, []);
   });
 
@@ -177,7 +170,7 @@ describe('ahs-seg train --num-workers 2 (CPU Gloo on loopback)', () => {
   // Wrong here: the images are not split between the processes, or their confusion matrices are
   // not summed, so the reported metrics would differ from one process's.
   it('--eval-only over two processes reports the metrics of one process', () => {
-    const w = ['--eval-only', 'MODEL.WEIGHTS', join(dir, 'one', 'model_final.safetensors')];
+    const w = ['--eval-only', 'MODEL.WEIGHTS', join(ws.dir, 'one', 'model_final.safetensors')];
     const one = train([...args('eval1'), ...w]);
     assert.equal(one.status, 0, one.stderr);
     const two = train(['--num-workers', '2', ...args('eval2'), ...w]);
