@@ -6,6 +6,8 @@ export { interpolate, quickGelu, to, squeezeAll, type InterpolateMode } from './
 export { attention, multiHeadAttention } from './attention.js';
 export { batchedMatmul } from './batched_matmul.js';
 export { linear } from './linear.js';
+export { mlp, type MlpActivation, type MlpWeights } from './mlp.js';
+export { guidedLinear } from './guided_linear.js';
 export { setFusedKernels } from './fused.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export { tidy, tidyAsync, keep, dispose } from './scope.js';

@@ -4,7 +4,7 @@
 import { AhsError, check, fmtShape } from '../../errors.js';
 import { Linear, Module, fusedLinear } from '../../nn/index.js';
 import { batchedMatmul, cat, tidy, type Tensor } from '../../tensor/index.js';
-import { concatGuidance } from './guidance_concat.js';
+import { guidedProjections } from './guidance_concat.js';
 
 export type AttentionType = 'linear' | 'full';
 
@@ -102,8 +102,8 @@ export class AttentionLayer extends Module {
     return tidy(() => {
       const [N, L, C] = x.shape as [number, number, number];
       const nH = this.numHeads;
-      const xg = guidance ? concatGuidance(x, guidance) : x; // (N, L, C + Cg)
-      const [qf, kf] = fusedLinear([this.q, this.k], xg) as [Tensor, Tensor]; // one GEMM for q and k
+      // One GEMM for q and k, on cat([x, guidance]) when guided.
+      const [qf, kf] = (guidance ? guidedProjections([this.q, this.k], x, guidance) : fusedLinear([this.q, this.k], x)) as [Tensor, Tensor];
       const q = qf.view([N, L, nH, -1]); // (N, L, H, D)
       const k = kf.view([N, L, nH, -1]);
       const v = this.v.forward(x).view([N, L, nH, -1]);

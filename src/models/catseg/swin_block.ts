@@ -6,8 +6,8 @@
 // The guidance is rolled and partitioned once per image and concatenated to each class's windows.
 import { AhsError, check, fmtShape } from '../../errors.js';
 import { GELU, LayerNorm, Linear, Module, fusedLinear } from '../../nn/index.js';
-import { multiHeadAttention, tensor, tidy, type Tensor } from '../../tensor/index.js';
-import { concatGuidance } from './guidance_concat.js';
+import { mlp, multiHeadAttention, tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { guidedProjections } from './guidance_concat.js';
 
 /**
  * The shifted-window mask: tokens from different regions of the rolled image may not attend to
@@ -71,23 +71,25 @@ export class WindowAttention extends Module {
       const [Bw, N] = xw.shape as [number, number, number];
       const nH = this.numHeads;
       // q and k read cat([x, g]); g's windows are the same for the T classes of an image.
-      let xg = xw;
+      let qf: Tensor, kf: Tensor;
       if (guidance) {
         const { windows: gw, classes: T, windowsPerImage: nW } = guidance;
         const B = gw.size(0) / nW;
         check(gw.rank === 3 && gw.size(1) === N && Number.isInteger(B) && B * T * nW === Bw, 'AHS_ERR_SHAPE',
           () => `WindowAttention: guidance windows must be (${Bw / T}, ${N}, Cg) for ${T} classes, got ${fmtShape(gw.shape)}`);
-        xg = concatGuidance(xw.view([B, T, nW * N, this.dim]), gw.view([B, 1, nW * N, -1])); // (B, T, nW N, C + Cg)
+        // cat([x, g]) with g (B, 1, nW N, Cg) broadcast over the T classes -> (B, T, nW N, 2 A)
+        [qf, kf] = guidedProjections([this.q, this.k], xw.view([B, T, nW * N, this.dim]), gw.view([B, 1, nW * N, -1])) as [Tensor, Tensor];
+      } else {
+        [qf, kf] = fusedLinear([this.q, this.k], xw) as [Tensor, Tensor]; // one GEMM for q and k
       }
       const heads = (t: Tensor) => t.reshape([Bw, N, nH, -1]).permute([0, 2, 1, 3]); // (Bw, nH, N, hd)
-      const [qf, kf] = fusedLinear([this.q, this.k], xg) as [Tensor, Tensor]; // one GEMM for q and k
       const out = multiHeadAttention(heads(qf), heads(kf), heads(this.v.forward(xw)), { mask, scale: this.scale }); // (Bw, N, nH hd)
       return this.proj.forward(out); // (Bw, N, dim)
     });
   }
 }
 
-/** timm's Mlp: fc1 -> GELU (exact) -> fc2 (dropout 0). */
+/** timm's Mlp: fc1 -> GELU (exact) -> fc2 (dropout 0); one fused op (src/tensor/mlp.ts). */
 export class Mlp extends Module {
   readonly fc1: Linear;
   readonly act: GELU;
@@ -99,7 +101,7 @@ export class Mlp extends Module {
     this.fc2 = this.child('fc2', new Linear(hiddenFeatures, inFeatures));
   }
   forward(x: Tensor): Tensor {
-    return tidy(() => this.fc2.forward(this.act.forward(this.fc1.forward(x))));
+    return mlp(x, this, this.act.approximate === 'tanh' ? 'gelu_tanh' : 'gelu');
   }
 }
 

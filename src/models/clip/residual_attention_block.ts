@@ -1,6 +1,6 @@
 // CLIP's pre-LN transformer block (OpenAI clip/model.py ResidualAttentionBlock), batch-first.
 import { LayerNorm, Linear, Module } from '../../nn/index.js';
-import { quickGelu, tidy, type Tensor } from '../../tensor/index.js';
+import { mlp, tidy, type Tensor } from '../../tensor/index.js';
 import { MultiheadAttention, type QkvLayout } from './multihead_attention.js';
 
 /** Residual of the dense last block: CAT-Seg adds the block input's CLS token to every token,
@@ -49,6 +49,6 @@ class Mlp extends Module {
     this.c_proj = this.child('c_proj', new Linear(width * 4, width));
   }
   forward(x: Tensor): Tensor {
-    return tidy(() => this.c_proj.forward(quickGelu(this.c_fc.forward(x))));
+    return mlp(x, { fc1: this.c_fc, fc2: this.c_proj }, 'quick_gelu');
   }
 }

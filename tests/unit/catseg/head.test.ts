@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import {
   Aggregator, AttentionLayer, CatSegHead, ClassTransformerLayer, catSegLoss, guidanceUpsampler, type AggregatorOptions,
 } from '../../../src/models/catseg/index.js';
-import { concatGuidance } from '../../../src/models/catseg/guidance_concat.js';
+import { guidedProjections } from '../../../src/models/catseg/guidance_concat.js';
+import { Linear } from '../../../src/nn/index.js';
 import {
   avgPool2d, cat, interpolate, liveTensorCount, manualSeed, noGrad, randint, randn, tidy, type Tensor,
 } from '../../../src/tensor/index.js';
@@ -115,14 +116,21 @@ describe('CatSegHead (tiny random config)', () => {
     }
   });
 
-  it('concatGuidance broadcasts the shared guidance like the reference repeat()', () => {
+  it('guidedProjections applies each layer to cat([x, g]) with g broadcast like the reference repeat()', () => {
+    // A failure means q or k reads the guidance of the wrong image or pixel, or the split of the
+    // one q/k GEMM hands a layer another layer's channels.
     tidy(() => {
       const x = randn([3, 4, 10]);
       const g = randn([1, 4, 6]);
-      const xg = concatGuidance(x, g);
-      assert.deepEqual(xg.shape, [3, 4, 16]);
-      assert.ok(xg.narrow(2, 10, 6).select(0, 2).equal(g.select(0, 0)));
-      assert.throws(() => concatGuidance(x, randn([2, 4, 6])), /guidance \[2,4,6\] does not broadcast to the tokens \[3,4,10\]/);
+      const layers = [new Linear(16, 5), new Linear(16, 7)];
+      const out = guidedProjections(layers, x, g);
+      const xg = cat([x, g.expand([3, 4, 6])], -1);
+      layers.forEach((l, i) => {
+        assert.deepEqual(out[i]!.shape, [3, 4, l.outFeatures]);
+        assert.ok(maxAbsDiff(out[i]!, l.forward(xg)) < 1e-5, `layer ${i} differs from linear(cat([x, g]))`);
+      });
+      assert.throws(() => guidedProjections(layers, x, randn([2, 4, 6])), /guidance \[2,4,6\]/);
+      layers.forEach((l) => l.dispose());
     });
   });
 
