@@ -16,7 +16,7 @@ import { TrainLoader } from '../src/data/loader.js';
 import { semanticMapperOptionsFromConfig } from '../src/data/semantic_mapper.js';
 import { buildGradClipper, buildOptimizer } from '../src/engine/train/build_optimizer.js';
 import { collate } from '../src/engine/train/collate.js';
-import { holdPeakMemory } from '../src/engine/train/memory_cache_hook.js';
+import { holdPeakMemory, limitFirstStepCache } from '../src/engine/train/memory_cache_hook.js';
 import { buildModel } from '../src/models/registry.js';
 import { BackwardTape, dispose, manualSeed, memoryStats, noGrad, numThreads, tidy, type Tensor } from '../src/index.js';
 import { loaderImagesPerSec, makeBenchDataset } from './loader.js';
@@ -61,6 +61,7 @@ async function runCase(finetune: string, batch: number, chunk: number, steps: nu
   });
   const times: Record<'data' | 'forward' | 'backward' | 'optimizer' | 'forwardNoGrad', number[]> = { data: [], forward: [], backward: [], optimizer: [], forwardNoGrad: [] };
   try {
+    limitFirstStepCache(); // as the trainer's MemoryCacheHook
     for (let s = 0; s < steps + 1; s++) {
       let t = performance.now();
       const { samples } = await loader.next();

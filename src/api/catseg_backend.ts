@@ -2,7 +2,7 @@
 // with eval.sh's overrides, run with the whole-image or sliding-window protocol, optionally
 // refined by PAMR. Without a request for all probability maps, the label map and its probability
 // are taken a class chunk at a time (memory bounded for hundreds of classes).
-import { interpolate, noGrad, tidy, type Tensor } from '../tensor/index.js';
+import { interpolate, noGrad, tidy, type Device, type Tensor } from '../tensor/index.js';
 import { catsegInferenceOptions } from '../models/catseg/build.js';
 import { CatSegPredictor } from '../models/catseg/inference.js';
 import { REFERENCE_PAMR } from '../models/tfree/methods.js';
@@ -19,12 +19,14 @@ export interface CatSegBackendOptions {
   /** Folder of the text-embedding cache; null keeps it in memory. */
   textCacheDir: string | null;
   log?: (line: string) => void;
+  /** Where the model runs (default cpu); images come and results go back on the CPU. */
+  device?: Device;
 }
 
 export function catsegBackend(weights: string, config: string, o: CatSegBackendOptions): DenseBackend {
   const cfg = evalConfig(config);
   checkCatSegModelFits(cfg, config);
-  const model = loadEvalModel(cfg, weights, { log: o.log, textCacheDir: o.textCacheDir });
+  const model = loadEvalModel(cfg, weights, { log: o.log, textCacheDir: o.textCacheDir }).to(o.device ?? 'cpu');
   const inference = catsegInferenceOptions(cfg, o.protocol);
   const predictor = new CatSegPredictor(model, inference);
   const pamr = o.pamr ? new Pamr(REFERENCE_PAMR) : null;
@@ -52,7 +54,7 @@ export function catsegBackend(weights: string, config: string, o: CatSegBackendO
 /** The model's CLIP (fine-tuned as trained) on the image resized to its input: [g*g, D]. */
 function clipFeatures(p: CatSegPredictor, image: Tensor) {
   const S = p.model.opts.clipInputSize;
-  const x = p.model.normalize(interpolate(image.float().unsqueeze(0), { size: [S, S], mode: 'bilinear', alignCorners: false }));
+  const x = p.model.normalize(interpolate(image.to(p.model.device).float().unsqueeze(0), { size: [S, S], mode: 'bilinear', alignCorners: false }));
   const { tokens, grid } = p.model.clip.visual.dense(x, { residual: 'cls' });
   return featuresOutput(tokens.narrow(1, 1, grid[0] * grid[1]), grid);
 }

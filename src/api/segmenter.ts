@@ -6,7 +6,7 @@
 // never hold tensors across an await.
 import { join } from 'node:path';
 import { AhsError } from '../errors.js';
-import { checkDevice, tidy } from '../tensor/index.js';
+import { checkDevice, tidy, type Device } from '../tensor/index.js';
 import { imageToTensor } from '../data/image_io.js';
 import { checkClassNames } from '../data/class_names.js';
 import { encodeLabelPng } from '../data/label_io.js';
@@ -34,7 +34,7 @@ export interface CreateSegmenterOptions {
   clip?: string;
   /** The config of a checkpoint file that has no config.yaml beside it. */
   config?: string;
-  /** 'cpu' (default); 'cuda' / 'cuda:N' are checked but not wired into inference yet. */
+  /** 'cpu' (default), 'cuda' or 'cuda:N': where the model runs; inputs and results stay on the CPU. */
   device?: string;
   /** 'sliding' windows (default) or the 'whole' image in one pass. */
   protocol?: Protocol;
@@ -60,18 +60,18 @@ export interface CreateSegmenterOptions {
 
 const PROTOCOLS: readonly Protocol[] = ['whole', 'sliding'];
 
-/** Refuses a device inference cannot use: unknown names, CUDA where the addon sees none, and for
- * now any CUDA device (the model loaders place weights on the CPU). */
-export function checkInferenceDevice(device: string, option = 'device'): void {
-  checkDevice(device);
-  if (device !== 'cpu') {
-    throw new AhsError('AHS_ERR_DEVICE', `${option} '${device}': the model loaders place weights on the CPU only so far; use ${option} cpu`);
+/** Refuses a device inference cannot use: unknown names, and CUDA where the addon sees none. */
+export function checkInferenceDevice(device: string, option = 'device'): Device {
+  try {
+    return (checkDevice(device) ?? 'cpu') as Device;
+  } catch (e) {
+    if (e instanceof AhsError) throw new AhsError(e.code, `${option}: ${e.message}`);
+    throw e;
   }
 }
 
 export async function createSegmenter(opts: CreateSegmenterOptions = {}): Promise<ImageSegmenter> {
-  const device = opts.device ?? 'cpu';
-  checkInferenceDevice(device);
+  const device = checkInferenceDevice(opts.device ?? 'cpu');
   if (opts.clip !== undefined && opts.model !== undefined) throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `give model or clip, not both (model '${opts.model}', clip '${opts.clip}')`);
   if (opts.protocol !== undefined && opts.mode !== undefined && opts.protocol !== opts.mode) {
     throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `protocol '${opts.protocol}' and mode '${opts.mode}' disagree; give one`);
@@ -88,8 +88,8 @@ export async function createSegmenter(opts: CreateSegmenterOptions = {}): Promis
   const source = await fetchModel(plan, opts.download);
   const textCacheDir = opts.textCacheDir !== undefined ? opts.textCacheDir : join(opts.download?.cacheDir ?? cacheRoot(), 'text-embeddings');
   const backend = source.kind === 'catseg'
-    ? catsegBackend(source.weights, source.config, { protocol, pamr: opts.pamr, textCacheDir, log: opts.onLog })
-    : trainingFreeBackend(source.clipWeights, { method: opts.method, pamr: opts.pamr, prompts: opts.prompts, shortSide: opts.shortSide, protocol, textCacheDir });
+    ? catsegBackend(source.weights, source.config, { protocol, pamr: opts.pamr, textCacheDir, log: opts.onLog, device })
+    : trainingFreeBackend(source.clipWeights, { method: opts.method, pamr: opts.pamr, prompts: opts.prompts, shortSide: opts.shortSide, protocol, textCacheDir, device });
   return new ImageSegmenter(backend, { name: plan.name, kind: backend.kind, method: backend.method, protocol: backend.protocol, device });
 }
 

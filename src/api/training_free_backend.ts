@@ -3,7 +3,7 @@
 // which become probabilities by CLIP's own zero-shot softmax at logit scale 100 (the arg-max is
 // the same either way).
 import { AhsError } from '../errors.js';
-import { noGrad, tidy, type Tensor } from '../tensor/index.js';
+import { noGrad, tidy, type Device, type Tensor } from '../tensor/index.js';
 import { loadClip } from '../models/clip/weights.js';
 import { MaskClipSegmenter } from '../models/clip/maskclip.js';
 import { clipInput } from '../models/clip/preprocess.js';
@@ -28,6 +28,8 @@ export interface TrainingFreeBackendOptions {
   protocol?: Protocol;
   /** Folder of the text-embedding cache; null keeps it in memory. */
   textCacheDir: string | null;
+  /** Where CLIP runs (default cpu); images come and results go back on the CPU. */
+  device?: Device;
 }
 
 export function trainingFreeBackend(clipWeights: string, o: TrainingFreeBackendOptions): DenseBackend {
@@ -39,6 +41,7 @@ export function trainingFreeBackend(clipWeights: string, o: TrainingFreeBackendO
   const protocol: Protocol = method === 'maskclip' ? 'whole' : (o.protocol ?? 'sliding');
   const clip = loadClip(clipWeights);
   try {
+    clip.to(o.device ?? 'cpu');
     const text = new TextEmbedder(clip, { cacheDir: o.textCacheDir });
     const seg = zeroShotSegmenter(clip, text, {
       method, pamr: o.pamr, prompts: o.prompts, shortSide: o.shortSide, ...(protocol === 'whole' && method !== 'maskclip' ? { settings: { crop: 0 } } : {}),
@@ -48,7 +51,8 @@ export function trainingFreeBackend(clipWeights: string, o: TrainingFreeBackendO
     return {
       kind: 'training-free', method: zeroShotName(method, zeroShotUsesPamr(method, o.pamr)), protocol, templates, text,
       memoryBytes: (h, w, t) => seg.memoryBytes?.(h, w, t) ?? classScoreBytes(h, w, t),
-      run: (image, classNames, want) => noGrad(() => tidy(() => {
+      run: (cpuImage, classNames, want) => noGrad(() => tidy(() => {
+        const image = cpuImage.to(clip.device);
         let probs: Tensor, labels: Tensor;
         if (tfree) {
           const q = tfree.queries(classNames);

@@ -42,7 +42,7 @@ program
   .option('--config-file <file>', 'config of the checkpoint (--weights: default configs/vitb_384.yaml; --model: default config.yaml beside it)')
   .option('--mode <m>', 'whole (one pass over the image) or sliding (windows; the default)', choiceArg('--mode', ['sliding', 'whole']))
   .option('--protocol <p>', 'with a checkpoint: the older name of --mode (sliding as in eval.sh, or whole)', choiceArg('--protocol', ['sliding', 'whole']))
-  .option('--device <d>', 'cpu (default); cuda and cuda:N are checked but not wired into inference yet')
+  .option('--device <d>', 'cpu (default), cuda or cuda:N (a CUDA build of libtorch)')
   .option('--method <name>', 'without --weights: maskclip, naclip (default), sclip or clearclip')
   .option('--pamr', 'refine the scores with PAMR (default for naclip)')
   .option('--no-pamr', 'no PAMR refinement (the default for the other methods)')

@@ -2,7 +2,7 @@
 // state-dict keys (`visual.transformer.resblocks.0.attn.in_proj_weight`), train/eval mode,
 // freezing, and strict or lenient state-dict loading with a full report.
 import { AhsError, fmtShape } from '../errors.js';
-import { isFloating, keep, noGrad, tidy, Tensor } from '../tensor/index.js';
+import { checkDevice, isFloating, keep, noGrad, tidy, Tensor, type Device } from '../tensor/index.js';
 
 export interface ShapeMismatch { key: string; expected: number[]; got: number[] }
 
@@ -156,6 +156,33 @@ export class Module {
 
   freeze(): this {
     return this.requiresGrad_(false);
+  }
+
+  /**
+   * Moves every parameter and buffer to `device` (PyTorch's Module.to): the JS tensors stay the
+   * same objects (fields and optimizers holding them stay valid) and trainable ones stay trainable;
+   * gradients are dropped. A module that caches tensors derived from its own overrides this to drop
+   * them. The model's forward creates its own tensors on its inputs' or parameters' device.
+   */
+  to(device: Device): this {
+    checkDevice(device);
+    noGrad(() => {
+      for (const t of [...this.parameters(), ...[...this.namedBuffers()].map(([, b]) => b)]) {
+        if (t.device === device) continue;
+        const trainable = t.requiresGrad;
+        t.adopt_(t.to(device));
+        if (trainable) t.requiresGrad_(true); // a new leaf on the device, without the old gradient
+      }
+    });
+    return this;
+  }
+
+  /** Where the module's tensors live (its first parameter's or buffer's device; 'cpu' when it has
+   * none). Module.to keeps them all on one device. */
+  get device(): Device {
+    for (const [, t] of this.namedParameters()) return t.device;
+    for (const [, t] of this.namedBuffers()) return t.device;
+    return 'cpu';
   }
 
   /** Frees every parameter and buffer now. The module is unusable afterwards. */

@@ -2,7 +2,7 @@
 // with parameter groups that scale the base learning rate and set their own weight decay.
 import { AhsError } from '../errors.js';
 import { keep, noGrad, zerosLike, type Tensor } from '../tensor/index.js';
-import { resolveParamGroups, type ParamGroup } from './param_group.js';
+import { resolveParamGroups, stateFor, type ParamGroup } from './param_group.js';
 
 export type { ParamGroup };
 
@@ -112,7 +112,7 @@ export class AdamW {
           if (a.shape.join() !== p.shape.join()) throw new AhsError('AHS_ERR_STATE_DICT', `optimizer state for '${n}' has shape [${a.shape}], parameter [${p.shape}]`);
           const old = this.#state.get(p);
           if (old) { old.expAvg.dispose(); old.expAvgSq.dispose(); }
-          this.#state.set(p, { step, expAvg: keep(a.clone()), expAvgSq: keep(b.clone()) });
+          this.#state.set(p, { step, expAvg: keep(stateFor(a, p)), expAvgSq: keep(stateFor(b, p)) });
         });
       });
     });

@@ -20,3 +20,9 @@ export function resolveParamGroups(groups: ParamGroup[], defaultWeightDecay: num
     return { params: g.params, lrMultiplier: g.lrMultiplier ?? 1, weightDecay: g.weightDecay ?? defaultWeightDecay, names };
   });
 }
+
+/** The optimizer's own copy of a saved state tensor, on its parameter's device (a checkpoint is
+ * read onto the CPU; the parameter may live on a GPU). */
+export function stateFor(saved: Tensor, param: Tensor): Tensor {
+  return saved.device === param.device ? saved.clone() : saved.to(param.device);
+}

@@ -3,7 +3,7 @@
 // state-dict layout as AdamW so that checkpoints treat both alike.
 import { AhsError } from '../errors.js';
 import { keep, noGrad, type Tensor } from '../tensor/index.js';
-import { resolveParamGroups, type ParamGroup } from './param_group.js';
+import { resolveParamGroups, stateFor, type ParamGroup } from './param_group.js';
 
 export interface SGDOptions { lr: number; momentum?: number; nesterov?: boolean; weightDecay?: number }
 
@@ -70,7 +70,7 @@ export class SGD {
       if (!b) return;
       if (b.shape.join() !== p.shape.join()) throw new AhsError('AHS_ERR_STATE_DICT', `optimizer state for '${g.names[i]}' has shape [${b.shape}], parameter [${p.shape}]`);
       this.#buf.get(p)?.dispose();
-      this.#buf.set(p, keep(b.clone()));
+      this.#buf.set(p, keep(stateFor(b, p)));
     })));
   }
 

@@ -13,6 +13,11 @@ export function flopsOf(op: string, args: unknown[], out: unknown): number {
   switch (op) {
     case 'aten::linear':
     case 'ahs::linear': { const x = shapeOf(args[0]); const w = shapeOf(args[1]); return 2 * (prod(x) / x[x.length - 1]!) * w[0]! * w[1]!; }
+    case 'ahs::mlp': { // x [.., D] through fc1 [H, D] and fc2 [O, H]
+      const x = shapeOf(args[0]); const w1 = shapeOf(args[1]); const w2 = shapeOf(args[3]);
+      return 2 * (prod(x) / x[x.length - 1]!) * (w1[0]! * w1[1]! + w2[0]! * w2[1]!);
+    }
+    case 'ahs::guided_linear': { const w = shapeOf(args[2]); return 2 * (prod(shapeOf(out)) / w[0]!) * w[0]! * w[1]!; }
     case 'aten::mm':
     case 'aten::bmm':
     case 'aten::matmul':

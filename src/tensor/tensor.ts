@@ -111,6 +111,24 @@ export class Tensor {
     return typeof v === 'boolean' ? (v ? 1 : 0) : v;
   }
 
+  /**
+   * This JS tensor takes over `src`'s native tensor (its data, device, dtype and autograd state),
+   * releasing its own; `src` is left disposed. Modules, optimizers and scopes that hold this object
+   * keep holding it: Module.to moves parameters this way. (libtorch's set_data cannot move a
+   * tensor between every pair of devices, e.g. to 'meta'.)
+   */
+  adopt_(src: Tensor): this {
+    const h = src.handle;
+    if (h === this.#h) return this;
+    if (this.#h !== null) native().dispose(this.#h);
+    this.#h = h;
+    src.#h = null;
+    this.#shape = src.#shape;
+    this.#dtype = src.#dtype;
+    this.#device = src.#device;
+    return this;
+  }
+
   // ---- autograd -------------------------------------------------------------------------
 
   get requiresGrad(): boolean {

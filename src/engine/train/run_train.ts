@@ -10,7 +10,7 @@ import { semanticMapperOptionsFromConfig, type SemanticMapperOptions } from '../
 import { AhsError } from '../../errors.js';
 import { buildModel } from '../../models/registry.js';
 import type { BuiltModel } from '../../models/seg_model.js';
-import { dispose, engineInfo, manualSeed } from '../../tensor/index.js';
+import { checkDevice, dispose, engineInfo, manualSeed, type Device } from '../../tensor/index.js';
 import { resolveClipWeights } from '../clip_weights.js';
 import { evaluateDataset, flattenResults } from '../evaluate_dataset.js';
 import type { SemSegResults } from '../../eval/sem_seg_metrics.js';
@@ -47,8 +47,9 @@ export interface TrainRunResult {
   results: Map<string, SemSegResults>;
 }
 
-/** Which device training runs on: MODEL.DEVICE, or the CPU when CUDA is asked for but absent. */
-function trainingDevice(cfg: AhsConfig, log: (l: string) => void): 'cpu' {
+/** Which device one process trains on: MODEL.DEVICE, or the CPU when CUDA is asked for but absent
+ * (detectron2 fails there; a CPU run of the same config is more useful than an error). */
+function trainingDevice(cfg: AhsConfig, log: (l: string) => void): Device {
   const want = cfg.MODEL.DEVICE;
   if (want === 'cpu') return 'cpu';
   if (!/^cuda(:\d+)?$/.test(want)) throw new AhsError('AHS_ERR_CONFIG_VALUE', `MODEL.DEVICE must be cpu, cuda or cuda:N, got '${want}'`);
@@ -56,7 +57,7 @@ function trainingDevice(cfg: AhsConfig, log: (l: string) => void): 'cpu' {
     log(`[train] MODEL.DEVICE is '${want}' but the linked libtorch sees no CUDA device: training on the CPU`);
     return 'cpu';
   }
-  throw new AhsError('AHS_ERR_DEVICE', `MODEL.DEVICE '${want}': training on CUDA devices is not wired into the trainer yet; set MODEL.DEVICE cpu`);
+  return checkDevice(want) as Device; // names a visible device, or AHS_ERR_DEVICE
 }
 
 /** Model weights at the start of a run: MODEL.WEIGHTS (fine-tuning) or the pretrained CLIP. */
@@ -78,8 +79,8 @@ export async function runTrain(opts: TrainRunOptions): Promise<TrainRunResult> {
   const anyLog = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const cfg = loadConfig(opts.configFile, opts.overrides ?? []);
   if (!opts.evalOnly) checkTrainConfig(cfg);
-  trainingDevice(cfg, anyLog);
-  const world = opts.dist ? await joinTrainWorld(opts.dist, cfg) : singleProcess();
+  const device = trainingDevice(cfg, anyLog);
+  const world = opts.dist ? await joinTrainWorld(opts.dist, cfg) : singleProcess(device);
   try {
     const r = await runTrainIn(world, cfg, opts, world.isMain ? anyLog : () => undefined);
     await world.close();
@@ -127,6 +128,10 @@ async function runTrainIn(world: TrainWorld, cfg: AhsConfig, opts: TrainRunOptio
     } else if (world.isMain) {
       await initialWeights(built, cfg, log); // the other processes take these weights from rank 0
     }
+    // Weights are read on the CPU; the model moves once, before rank 0's state is broadcast (NCCL
+    // broadcasts device tensors) and before the optimizer makes its state like the parameters.
+    model.to(world.device);
+    if (world.device !== 'cpu') log(`[train] on ${world.device}`);
     await world.dp?.broadcastState([...model.namedParameters(), ...model.namedBuffers()]);
     const evaluate = async (): Promise<Map<string, SemSegResults>> => {
       const labeler = built.predictor(cfg.TEST.SLIDING_WINDOW ? 'sliding' : 'whole');
@@ -176,7 +181,7 @@ async function trainLoop(cfg: AhsConfig, built: BuiltModel, train: SegDataset, m
   }
   const own = c.saved ? savedRankState(c.saved, c.savedPath!, world.rank, world.worldSize) : null;
   const optimizer = buildOptimizer(model, cfg);
-  const data = await openTrainingData(cfg, train, mapper, { seed: c.seed, batchSize: s.IMS_PER_BATCH / (accum * world.worldSize), resume: own?.loader, rank: world.rank, worldSize: world.worldSize });
+  const data = await openTrainingData(cfg, train, mapper, { seed: c.seed, batchSize: s.IMS_PER_BATCH / (accum * world.worldSize), resume: own?.loader, rank: world.rank, worldSize: world.worldSize, device: world.device });
   let checkpoint: string | null = null;
   const results = new Map<string, SemSegResults>();
   try {

@@ -9,6 +9,7 @@ import { allGatherJson, checkSameOnAllRanks } from '../../distributed/gather_jso
 import { ProcessGroup } from '../../distributed/process_group.js';
 import { isLoopback, openStore, parseDistUrl, type Store } from '../../distributed/rendezvous.js';
 import type { SemSegEvaluatorState } from '../../eval/sem_seg_evaluator.js';
+import type { Device } from '../../tensor/index.js';
 
 export interface TrainWorld {
   rank: number;
@@ -16,6 +17,9 @@ export interface TrainWorld {
   /** Processes on this machine (they share its memory). */
   localWorldSize: number;
   isMain: boolean;
+  /** Where this process's model and batches live: MODEL.DEVICE alone, one CUDA device per
+   * process by local rank under NCCL, the CPU under Gloo. */
+  device: Device;
   /** Gradient averaging and state broadcast; null with one process. */
   dp: DataParallel | null;
   /** Every rank's value, by rank. */
@@ -30,9 +34,9 @@ export interface TrainWorld {
   abandon(): void;
 }
 
-export function singleProcess(): TrainWorld {
+export function singleProcess(device: Device = 'cpu'): TrainWorld {
   return {
-    rank: 0, worldSize: 1, localWorldSize: 1, isMain: true, dp: null,
+    rank: 0, worldSize: 1, localWorldSize: 1, isMain: true, device, dp: null,
     allGather: async (v) => [v],
     checkSame: async () => undefined,
     evalShard: () => undefined,
@@ -47,10 +51,10 @@ export async function joinTrainWorld(d: DistEnv, cfg: AhsConfig): Promise<TrainW
   const rendezvous = parseDistUrl(d.url, 'AHS_SEG_DIST_URL');
   const store: Store = await openStore(rendezvous, { rank: d.rank, worldSize: d.worldSize, timeoutMs, timeoutKey: 'DIST.TIMEOUT' });
   let group: ProcessGroup;
+  const device: Device = d.backend === 'nccl' ? `cuda:${d.localRank}` : 'cpu'; // one CUDA device per process, by local rank
   try {
     group = await ProcessGroup.init(store, {
-      rank: d.rank, worldSize: d.worldSize, backend: d.backend, timeoutMs, timeoutKey: 'DIST.TIMEOUT',
-      device: d.backend === 'nccl' ? `cuda:${d.localRank}` : 'cpu', // one CUDA device per process, by local rank
+      rank: d.rank, worldSize: d.worldSize, backend: d.backend, timeoutMs, timeoutKey: 'DIST.TIMEOUT', device,
       ...(process.env.GLOO_SOCKET_IFNAME ? { iface: process.env.GLOO_SOCKET_IFNAME } : isLoopback(rendezvous) ? { hostname: '127.0.0.1' } : {}),
     });
   } catch (err) {
@@ -59,7 +63,7 @@ export async function joinTrainWorld(d: DistEnv, cfg: AhsConfig): Promise<TrainW
   }
   const dp = new DataParallel(group, cfg.DIST.BUCKET_CAP_MB * 2 ** 20);
   return {
-    rank: d.rank, worldSize: d.worldSize, localWorldSize: d.localWorldSize, isMain: d.rank === 0, dp,
+    rank: d.rank, worldSize: d.worldSize, localWorldSize: d.localWorldSize, isMain: d.rank === 0, device, dp,
     allGather: (v, what) => allGatherJson(group, v, what),
     checkSame: (v, what, hint) => checkSameOnAllRanks(group, v, what, hint),
     evalShard: () => ({ rank: d.rank, worldSize: d.worldSize, allGather: (s) => allGatherJson(group, s, 'the evaluation counts') }),

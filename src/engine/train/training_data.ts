@@ -10,7 +10,7 @@ import { TrainLoader } from '../../data/loader.js';
 import type { SegDataset } from '../../data/sample.js';
 import type { SemanticMapperOptions } from '../../data/semantic_mapper.js';
 import { AhsError } from '../../errors.js';
-import { dispose } from '../../tensor/index.js';
+import { dispose, type Device } from '../../tensor/index.js';
 import { collate } from './collate.js';
 import type { BatchSource } from './trainer.js';
 
@@ -68,7 +68,7 @@ export interface TrainingData extends BatchSource {
   close(): Promise<void>;
 }
 
-export async function openTrainingData(cfg: AhsConfig, ds: SegDataset, mapper: SemanticMapperOptions, o: { seed: number; batchSize: number; resume?: unknown; rank?: number; worldSize?: number }): Promise<TrainingData> {
+export async function openTrainingData(cfg: AhsConfig, ds: SegDataset, mapper: SemanticMapperOptions, o: { seed: number; batchSize: number; resume?: unknown; rank?: number; worldSize?: number; device?: Device }): Promise<TrainingData> {
   const modelIgnore = cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE;
   if (modelIgnore !== ds.ignoreLabel && modelIgnore < ds.classNames.length) {
     throw new AhsError('AHS_ERR_CONFIG_VALUE', `MODEL.SEM_SEG_HEAD.IGNORE_VALUE ${modelIgnore} is a class index of ${ds.name} (${ds.classNames.length} classes); set it to the dataset's ignore label ${ds.ignoreLabel}`);
@@ -87,7 +87,10 @@ export async function openTrainingData(cfg: AhsConfig, ds: SegDataset, mapper: S
   return {
     async next() {
       const { samples, dataTimeMs } = await loader.next();
-      const { images, labels } = collate(samples, { datasetIgnore: ds.ignoreLabel, modelIgnore });
+      const cpu = collate(samples, { datasetIgnore: ds.ignoreLabel, modelIgnore });
+      const device = o.device ?? 'cpu';
+      const [images, labels] = device === 'cpu' ? [cpu.images, cpu.labels] : [cpu.images.to(device), cpu.labels.to(device)];
+      if (device !== 'cpu') dispose([cpu.images, cpu.labels]);
       return { batch: { images, labels, classNames: ds.classNames }, dataTimeMs, dispose: () => dispose([images, labels]) };
     },
     state: () => loader.state(),

@@ -21,7 +21,7 @@
 // over the whole 80k-iteration schedule, which would make "adaptive" meaningless.
 import { AhsError } from '../../errors.js';
 import { Module } from '../../nn/index.js';
-import { eye, scalar, tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { eye, tensor, tidy, zeros, type Tensor } from '../../tensor/index.js';
 import { cayley } from '../clip/finetune/cayley.js';
 import type { OftRelation, OftTower, OftTransform } from '../clip/finetune/oft_relation.js';
 
@@ -74,12 +74,15 @@ export abstract class HemTransform extends Module implements OftTransform {
   protected depthWeightedSum(oft: OftRelation, term: (r: Tensor, tower: OftTower) => Tensor): Tensor {
     return tidy(() => {
       const w = depthWeights(this.layers);
-      let total: Tensor = scalar(0);
+      let total: Tensor | null = null;
       for (const tower of ['text', 'vision'] as const) {
         if (!this.modulated(tower)) continue;
-        for (let l = 0; l < oft.layers(tower); l++) total = total.add(term(oft.transforms(tower, l), tower).mul(w[l]!));
+        for (let l = 0; l < oft.layers(tower); l++) {
+          const t = term(oft.transforms(tower, l), tower).mul(w[l]!);
+          total = total ? total.add(t) : t;
+        }
       }
-      return total;
+      return total ?? zeros([], 'float32', oft.attn_q_proj_oft_layer_R.device); // text is always modulated: not reached
     });
   }
 

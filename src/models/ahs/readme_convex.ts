@@ -35,7 +35,7 @@ export class ReadmeConvex extends HemTransform {
   override energyLoss(oft: OftRelation): Tensor {
     return tidy(() => {
       let total = this.depthWeightedSum(oft, (r) => {
-        const qo = r.indexSelect(0, tensor([0, 3], { dtype: 'int64' })); // q and o, as the original caches
+        const qo = r.indexSelect(0, tensor([0, 3], { dtype: 'int64', device: r.device })); // q and o, as the original caches
         return qo.transpose(-2, -1).matmul(qo).sub(eye(oft.blockSize, r.dtype, r.device)).pow(2).sum();
       });
       const alpha = this.layer_logits.sigmoid();

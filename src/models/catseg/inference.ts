@@ -93,8 +93,8 @@ export class CatSegPredictor {
       const probs = interpolate(l, { size: [S, S], mode: 'bilinear', alignCorners: false }).sigmoid(); // (V, c, S, S)
       const ys = cropStarts(rh, S, stride), xs = cropStarts(rw, S, stride);
       // nn.Fold: crops summed in place onto the canvas, divided by how many crops cover a pixel.
-      const sum = zeros([count, rh, rw]);
-      const cnt = zeros([1, rh, rw]);
+      const sum = zeros([count, rh, rw], probs.dtype, probs.device);
+      const cnt = zeros([1, rh, rw], probs.dtype, probs.device);
       let v = 0;
       for (const y of ys) for (const x of xs) {
         sum.narrow(1, y, S).narrow(2, x, S).add_(probs.select(0, v++));
@@ -110,7 +110,7 @@ export class CatSegPredictor {
     if (image.rank !== 3 || image.size(0) !== 3) throw new AhsError('AHS_ERR_SHAPE', `CAT-Seg: image must be [3, H, W], got ${fmtShape(image.shape)}`);
     const [H, W] = [image.size(1), image.size(2)];
     return noGrad(() => tidy(() => {
-      const logits = this.viewLogits(image, this.model.classEmbeddings(classNames));
+      const logits = this.viewLogits(image.to(this.model.device), this.model.classEmbeddings(classNames));
       const T = classNames.length;
       const chunk = this.opts.outputClassChunk ?? 32;
       for (let s = 0; s < T; s += chunk) tidy(() => each(this.mapChunk(logits, s, Math.min(chunk, T - s), H, W), s));
@@ -122,7 +122,7 @@ export class CatSegPredictor {
   probabilities(image: Tensor, classNames: string[]): Tensor {
     const parts: Tensor[] = [];
     try {
-      return this.run(image, classNames, (p) => { parts.push(keep(p.clone())); }, () => cat(parts, 0));
+      return this.run(image, classNames, (p) => { parts.push(keep(p.clone())); }, () => cat(parts, 0).to('cpu'));
     } finally {
       for (const p of parts) p.dispose();
     }
@@ -146,7 +146,7 @@ export class CatSegPredictor {
         const na = best && arg ? where(v.gt(best), idx, arg) : idx;
         best?.dispose(); arg?.dispose();
         best = keep(nb); arg = keep(na);
-      }, () => ({ labels: arg!.clone(), confidence: best!.clone() }));
+      }, () => ({ labels: arg!.clone().to('cpu'), confidence: best!.clone().to('cpu') })); // results on the CPU, whatever the model's device
     } finally {
       (best as Tensor | null)?.dispose();
       (arg as Tensor | null)?.dispose();

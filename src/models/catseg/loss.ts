@@ -30,7 +30,7 @@ export function oneHotTargets(labels: Tensor, numClasses: number, ignoreValue = 
     if (lo < 0 || hi >= numClasses) {
       throw new AhsError('AHS_ERR_INVALID_ARGUMENT', `CAT-Seg loss: labels must be in [0, ${numClasses}) or ${ignoreValue} (ignore), found values in [${lo}, ${hi}]`);
     }
-    const classes = arange(range.start, range.start + range.count, 1, 'int64').view([1, range.count, 1, 1]);
+    const classes = arange(range.start, range.start + range.count, 1, 'int64', lab.device).view([1, range.count, 1, 1]);
     return lab.unsqueeze(1).eq(classes).logicalAnd(valid.unsqueeze(1)).float(); // (B, count, H, W)
   });
 }

@@ -52,7 +52,7 @@ export class CLIP extends Module {
   private causalMask(): Tensor {
     if (!this.#causalMask) {
       const L = this.cfg.contextLength;
-      this.#causalMask = this.buffer('attn_mask', tidy(() => full([L, L], -Infinity).triu(1)), false);
+      this.#causalMask = this.buffer('attn_mask', tidy(() => full([L, L], -Infinity, undefined, this.token_embedding.weight.device).triu(1)), false);
     }
     return this.#causalMask;
   }
@@ -62,7 +62,8 @@ export class CLIP extends Module {
     return this.visual.forward(images);
   }
 
-  /** Text embeddings at the end token [N, embedDim] (not normalised), from ids [N, context]. */
+  /** Text embeddings at the end token [N, embedDim] (not normalised), from ids [N, context] on
+   * the CPU (the tokenizer's) or on the model's device. */
   encodeText(tokens: Tensor): Tensor {
     if (tokens.rank !== 2 || tokens.size(1) !== this.cfg.contextLength) {
       throw new AhsError('AHS_ERR_SHAPE', `encodeText: tokens must be [N, ${this.cfg.contextLength}], got ${fmtShape(tokens.shape)}`);
@@ -73,13 +74,17 @@ export class CLIP extends Module {
       // The end token has the largest id in every sequence (49407), so argmax finds it. With a
       // causal mask nothing after the last end token can reach it, so the sequence is cut there:
       // same result, and short class prompts (~10 of 77 tokens) encode several times faster.
-      const eotIdx = ids.argmax(-1); // (N)
-      const L = eotIdx.amax().item() + 1;
-      const cut = ids.narrow(1, 0, L);
+      // The cut is found where the ids are (the tokenizer's CPU tensor: no device sync), then the
+      // ids go to the weights' device.
+      const dev = this.token_embedding.weight.device;
+      const eotAt = ids.argmax(-1); // (N)
+      const L = eotAt.amax().item() + 1;
+      const eotIdx = eotAt.to(dev);
+      const cut = ids.narrow(1, 0, L).to(dev);
       const x = this.token_embedding.forward(cut).add(this.positional_embedding.narrow(0, 0, L)); // (N, L, W)
       const { out } = this.transformer.run(x, { mask: mask.narrow(0, 0, L).narrow(1, 0, L) });
       const h = this.ln_final.forward(out);
-      const eot = h.index([arange(0, ids.size(0)), eotIdx]); // (N, W)
+      const eot = h.index([arange(0, ids.size(0), 1, 'int64', dev), eotIdx]); // (N, W)
       return eot.matmul(this.text_projection);
     });
   }

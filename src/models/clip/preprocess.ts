@@ -9,8 +9,8 @@ export const CLIP_PIXEL_STD = [68.5005327, 66.6321579, 70.323163] as const;
 export function clipNormalize(images: Tensor, mean: readonly number[] = CLIP_PIXEL_MEAN, std: readonly number[] = CLIP_PIXEL_STD): Tensor {
   if (images.rank !== 4 || images.size(1) !== 3) throw new AhsError('AHS_ERR_SHAPE', `clipNormalize: images must be [B, 3, H, W], got ${fmtShape(images.shape)}`);
   return tidy(() => {
-    const m = tensor(Float32Array.from(mean), { shape: [1, 3, 1, 1] });
-    const s = tensor(Float32Array.from(std), { shape: [1, 3, 1, 1] });
+    const m = tensor(Float32Array.from(mean), { shape: [1, 3, 1, 1], device: images.device });
+    const s = tensor(Float32Array.from(std), { shape: [1, 3, 1, 1], device: images.device });
     return images.float().sub(m).div(s);
   });
 }

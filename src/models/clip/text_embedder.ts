@@ -78,7 +78,7 @@ export class TextEmbedder {
     const dim = cache.get(texts[0]!)!.length;
     const flat = new Float32Array(texts.length * dim);
     texts.forEach((t, i) => flat.set(cache.get(t)!, i * dim));
-    return tensor(flat, { shape: [texts.length, dim] });
+    return tensor(flat, { shape: [texts.length, dim], device: this.clip.token_embedding.weight.device });
   }
 
   /**

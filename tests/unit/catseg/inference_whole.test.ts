@@ -11,6 +11,7 @@ function viewsOf(image: Tensor, opts: CatSegInferenceOptions): Tensor {
   let seen: Tensor | null = null;
   const model = {
     opts: { clipInputSize: 64 },
+    device: 'cpu',
     normalize: (x: Tensor) => x.float(),
     classEmbeddings: () => zeros([2, 1, 8]),
     forwardViews: (views: Tensor) => { seen = keep(views.clone()); return zeros([views.size(0), 2, 16, 16]); },

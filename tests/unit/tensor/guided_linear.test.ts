@@ -4,7 +4,7 @@
 // form at a Swin q/k shape, and the memory it exists to save.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { enableGrad, guidedLinear, liveTensorCount, memoryStats, noGrad, profileOps, setFusedKernels, tensor, tidy, type Tensor } from '../../../src/tensor/index.js';
+import { countFlops, enableGrad, guidedLinear, liveTensorCount, memoryStats, noGrad, profileOps, setFusedKernels, tensor, tidy, type Tensor } from '../../../src/tensor/index.js';
 import { jsRandom, noLeak } from '../../helpers/assert_close.js';
 import { constant, gradcheck, leaf } from '../../helpers/gradcheck.js';
 
@@ -23,6 +23,7 @@ describe('fused guided linear', () => {
       const { rows } = withFused(on, () => profileOps(() => enableGrad(() => guidedLinear(x, g, w, null))));
       assert.equal(rows.some((r) => r.key === 'ahs::guided_linear'), on, `fused=${on}: ${rows.map((r) => r.key).join(', ')}`);
     }
+    assert.equal(withFused(true, () => countFlops(() => enableGrad(() => guidedLinear(x, g, w, null))).flops), 2 * 6 * 6 * 5);
   }));
 
   it('float64 gradcheck: Swin (guidance shared by the classes) and class attention (by the pixels) broadcasts', () => withFused(true, () => noLeak(() => {

@@ -32,7 +32,7 @@
 // an optimizer step taken in eval mode). Changing the *frozen CLIP* weights needs invalidate().
 import { AhsError, fmtShape } from '../../../errors.js';
 import { Linear, Module, ModuleList, type LoadReport } from '../../../nn/index.js';
-import { cat, dispose, eye, keep, noGrad, tidy, zeros, type Tensor } from '../../../tensor/index.js';
+import { cat, dispose, eye, keep, noGrad, tidy, zeros, type Device, type Tensor } from '../../../tensor/index.js';
 import type { MultiheadAttention, ProjectionWeights } from '../multihead_attention.js';
 import { cayley, mulBlockDiagLeft, mulBlockDiagRight } from './cayley.js';
 
@@ -259,6 +259,11 @@ export class OftRelation extends Module {
     this.#cache.clear();
     if (this.#snapshot) dispose(this.#snapshot);
     this.#snapshot = null;
+  }
+
+  override to(device: Device): this {
+    this.invalidate(); // folded weights and the snapshot are on the old device
+    return super.to(device);
   }
 
   override loadStateDict(sd: Map<string, Tensor>, opts: { strict?: boolean; source?: string } = {}): LoadReport {
