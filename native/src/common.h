@@ -46,6 +46,10 @@ using DnnlSgemm = int (*)(char transa, char transb, int64_t M, int64_t N, int64_
                           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 DnnlSgemm OneDnnSgemm();
 
+// x @ w^T + b: ahs::linear on the CPU (src/ops/linear.cc), at::linear elsewhere. For the ops
+// composed of GEMMs (mlp.cc, guided_linear.cc).
+at::Tensor LinearAnyDevice(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b);
+
 // dtype codes shared with src/tensor/dtype.ts (order matters).
 c10::ScalarType DTypeFromCode(int code);
 int CodeFromDType(c10::ScalarType st);

@@ -21,13 +21,6 @@ at::Tensor Concat(const at::Tensor& x, const at::Tensor& g) {
   return at::cat({x, g.expand(sizes)}, -1);
 }
 
-at::Tensor Lin(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
-  if (!x.is_cpu()) return at::linear(x, w, b);
-  static auto op = c10::Dispatcher::singleton().findSchemaOrThrow("ahs::linear", "")
-      .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const c10::optional<at::Tensor>&)>();
-  return op.call(x, w, b);
-}
-
 void CheckShapes(const at::Tensor& x, const at::Tensor& g, const at::Tensor& w) {
   bool ok = x.dim() >= 1 && g.dim() == x.dim() && w.dim() == 2 && w.size(1) == x.size(-1) + g.size(-1);
   for (int64_t d = 0; ok && d + 1 < x.dim(); ++d) ok = g.size(d) == x.size(d) || g.size(d) == 1;
@@ -37,7 +30,7 @@ void CheckShapes(const at::Tensor& x, const at::Tensor& g, const at::Tensor& w) 
 
 at::Tensor GuidedLinearForward(const at::Tensor& x, const at::Tensor& g, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
   CheckShapes(x, g, w);
-  return Lin(Concat(x, g), w, b);
+  return LinearAnyDevice(Concat(x, g), w, b);
 }
 
 using torch::autograd::AutogradContext;
@@ -48,7 +41,7 @@ struct GuidedLinearFn : public torch::autograd::Function<GuidedLinearFn> {
                             const c10::optional<at::Tensor>& b) {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
     CheckShapes(x, g, w);
-    at::Tensor y = Lin(Concat(x, g), w, b);
+    at::Tensor y = LinearAnyDevice(Concat(x, g), w, b);
     ctx->save_for_backward({x, g, w});
     ctx->saved_data["bias"] = b.has_value() && b->defined();
     return y;

@@ -74,6 +74,13 @@ at::Tensor LinearCpu(const at::Tensor& x, const at::Tensor& w, const c10::option
 
 }  // namespace
 
+at::Tensor LinearAnyDevice(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
+  if (!x.is_cpu()) return at::linear(x, w, b);
+  static auto op = c10::Dispatcher::singleton().findSchemaOrThrow("ahs::linear", "")
+      .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const c10::optional<at::Tensor>&)>();
+  return op.call(x, w, b);
+}
+
 TORCH_LIBRARY_FRAGMENT(ahs, m) {
   m.def("linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor");
 }

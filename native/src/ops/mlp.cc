@@ -24,13 +24,6 @@ Act ParseAct(c10::string_view s) {
   TORCH_CHECK(false, "ahs::mlp: activation must be 'gelu', 'gelu_tanh' or 'quick_gelu', got '", std::string(s), "'");
 }
 
-at::Tensor Lin(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
-  if (!x.is_cpu()) return at::linear(x, w, b);
-  static auto op = c10::Dispatcher::singleton().findSchemaOrThrow("ahs::linear", "")
-      .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const c10::optional<at::Tensor>&)>();
-  return op.call(x, w, b);
-}
-
 // The same ops, in the same order, as the composite forms (src/tensor/functional.ts quickGelu).
 at::Tensor Activate(const at::Tensor& h, Act a) {
   switch (a) {
@@ -58,7 +51,7 @@ at::Tensor MlpForward(const at::Tensor& x, const at::Tensor& w1, const c10::opti
   TORCH_CHECK(x.dim() >= 1 && w1.dim() == 2 && w2.dim() == 2 && x.size(-1) == w1.size(1) && w2.size(1) == w1.size(0),
               "ahs::mlp: input ", x.sizes(), " with fc1 weight ", w1.sizes(), " and fc2 weight ", w2.sizes(),
               " (want [..., D], [H, D], [O, H])");
-  return Lin(Activate(Lin(x, w1, b1), ParseAct(activation)), w2, b2);
+  return LinearAnyDevice(Activate(LinearAnyDevice(x, w1, b1), ParseAct(activation)), w2, b2);
 }
 
 using torch::autograd::AutogradContext;
@@ -69,8 +62,8 @@ struct MlpFn : public torch::autograd::Function<MlpFn> {
                             const at::Tensor& w2, const c10::optional<at::Tensor>& b2, std::string activation) {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
     const Act act = ParseAct(activation);
-    at::Tensor h = Lin(x, w1, b1);
-    at::Tensor y = Lin(Activate(h, act), w2, b2);
+    at::Tensor h = LinearAnyDevice(x, w1, b1);
+    at::Tensor y = LinearAnyDevice(Activate(h, act), w2, b2);
     ctx->save_for_backward({x, w1, w2, h});
     ctx->saved_data["act"] = static_cast<int64_t>(act);
     // The graph's edges skip absent biases: needs_input_grad takes edge indices, not argument ones.
@@ -100,11 +93,11 @@ struct MlpFn : public torch::autograd::Function<MlpFn> {
     if (needs(3)) gw2 = go.t().mm(Activate(h2, act));  // act(h) lives for this GEMM only
     if (needs(4)) gb2 = go.sum(0);
     if (needs(0) || needs(1) || needs(2)) {
-      at::Tensor gh = Lin(go, w2.t(), c10::nullopt);  // [M, H]
+      at::Tensor gh = LinearAnyDevice(go, w2.t(), c10::nullopt);  // [M, H]
       ActivationBackward_(gh, h2, act);
       if (needs(1)) gw1 = gh.t().mm(x.reshape({-1, D}));
       if (needs(2)) gb1 = gh.sum(0);
-      if (needs(0)) gx = Lin(gh, w1.t(), c10::nullopt).view(x.sizes());
+      if (needs(0)) gx = LinearAnyDevice(gh, w1.t(), c10::nullopt).view(x.sizes());
     }
     return {gx, gw1, gb1, gw2, gb2, at::Tensor()};
   }
