@@ -128,14 +128,23 @@ export async function forEachLimit<T>(
 ): Promise<void> {
   let next = 0;
   let done = 0;
+  // A failure stops handing out items and waits for those in flight, so that nothing is still
+  // writing when the caller sees the error (a caller that then removes the output raced them).
+  let failure: { err: unknown } | null = null;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (!failure && next < items.length) {
       const item = items[next++]!;
-      await fn(item);
+      try {
+        await fn(item);
+      } catch (err) {
+        failure ??= { err };
+        return;
+      }
       onDone?.(++done);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw (failure as { err: unknown }).err;
 }
 
 /**
