@@ -10,20 +10,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { CLIP, type ClipConfig } from '../../src/models/clip/clip_model.js';
-import { openAIToHuggingFace } from '../../src/models/clip/weights.js';
 import { cachedFilePath } from '../../src/models/clip/hub/cache_dir.js';
-import { saveTensors } from '../../src/io/tensor_io.js';
-import { dispose, manualSeed } from '../../src/tensor/index.js';
 import { assertCliError, REPO_ROOT, runCli } from '../helpers/cli.js';
 import { startFakeHub, type FakeHub } from '../helpers/fake_hub.js';
+import { randomHfClip, TINY_CLIP_224 } from '../helpers/hf_clip.js';
 
 const README = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
 const REPO = 'openai/clip-vit-base-patch16';
-const TINY: ClipConfig = {
-  embedDim: 32, imageResolution: 224, visionLayers: 2, visionWidth: 64, visionPatchSize: 16, visionHeads: 1,
-  contextLength: 77, vocabSize: 49408, transformerWidth: 64, transformerHeads: 1, transformerLayers: 2,
-};
 let dir: string;
 let hub: FakeHub;
 
@@ -44,13 +37,8 @@ function shellWords(line: string): string[] {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ahs-readme-'));
   symlinkSync(join(REPO_ROOT, 'assets'), join(dir, 'assets'), 'dir'); // the examples' relative paths
-  manualSeed(12);
-  const clip = new CLIP(TINY);
-  const { tensors, config } = openAIToHuggingFace(clip.stateDict(), TINY);
-  saveTensors(join(dir, 'model.safetensors'), tensors);
-  dispose([...tensors.values()]);
-  clip.dispose();
-  hub = await startFakeHub(REPO, { 'model.safetensors': readFileSync(join(dir, 'model.safetensors')), 'config.json': Buffer.from(JSON.stringify(config)) });
+  const clip = randomHfClip(TINY_CLIP_224, 12, join(dir, 'hf'));
+  hub = await startFakeHub(REPO, { 'model.safetensors': clip.model, 'config.json': clip.config });
 });
 after(async () => {
   await hub?.close();

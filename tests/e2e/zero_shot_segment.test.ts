@@ -4,21 +4,19 @@
 // nothing; what is checked is shapes, determinism, the download cache and the text cache.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { saveTensors } from '../../src/io/tensor_io.js';
 import { readFileSync } from 'node:fs';
-import { CLIP, type ClipConfig } from '../../src/models/clip/clip_model.js';
-import { loadClip, openAIToHuggingFace } from '../../src/models/clip/weights.js';
+import { loadClip } from '../../src/models/clip/weights.js';
 import { TextEmbedder } from '../../src/models/clip/text_embedder.js';
 import { MaskClipSegmenter } from '../../src/models/clip/maskclip.js';
 import { resolveClipWeights } from '../../src/engine/clip_weights.js';
 import { segmentImage } from '../../src/engine/segmenter.js';
 import { readImage } from '../../src/data/image_io.js';
-import { dispose, liveTensorCount, manualSeed } from '../../src/tensor/index.js';
+import { liveTensorCount } from '../../src/tensor/index.js';
 import { readLabelMap } from '../../src/data/label_io.js';
 import { CATSEG_TEMPLATE } from '../../src/models/clip/prompts.js';
 import { naclip } from '../../src/models/tfree/naclip.js';
@@ -27,13 +25,10 @@ import { REFERENCE_PAMR } from '../../src/models/tfree/methods.js';
 import { PamrRefined } from '../../src/models/tfree/pamr_refined.js';
 import type { Segmenter } from '../../src/engine/segmenter.js';
 import { startFakeHub, type FakeHub } from '../helpers/fake_hub.js';
+import { randomHfClip, TINY_CLIP_224 } from '../helpers/hf_clip.js';
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 const REPO = 'openai/clip-vit-base-patch16';
-const TINY: ClipConfig = {
-  embedDim: 32, imageResolution: 224, visionLayers: 2, visionWidth: 64, visionPatchSize: 16, visionHeads: 1,
-  contextLength: 77, vocabSize: 49408, transformerWidth: 64, transformerHeads: 1, transformerLayers: 2,
-};
 
 let hub: FakeHub;
 let cache: string;
@@ -41,18 +36,8 @@ const saved = { ...process.env };
 
 before(async () => {
   cache = mkdtempSync(join(tmpdir(), 'ahs-e2e-'));
-  manualSeed(7);
-  const clip = new CLIP(TINY);
-  const { tensors, config } = openAIToHuggingFace(clip.stateDict(), TINY);
-  const repoDir = join(cache, 'repo');
-  saveTensors(join(repoDir, 'model.safetensors'), tensors);
-  dispose([...tensors.values()]);
-  clip.dispose();
-  writeFileSync(join(repoDir, 'config.json'), JSON.stringify(config));
-  hub = await startFakeHub(REPO, {
-    'model.safetensors': readFileSync(join(repoDir, 'model.safetensors')),
-    'config.json': readFileSync(join(repoDir, 'config.json')),
-  });
+  const clip = randomHfClip(TINY_CLIP_224, 7, join(cache, 'repo'));
+  hub = await startFakeHub(REPO, { 'model.safetensors': clip.model, 'config.json': clip.config });
   process.env.HF_ENDPOINT = hub.endpoint;
   process.env.AHS_SEG_CACHE = join(cache, 'cache');
 });
@@ -78,7 +63,7 @@ test('download a tiny CLIP by name and segment an example photo zero-shot', asyn
   assert.equal(hub.requests.length, before, 'cached weights must not be downloaded again');
 
   const clip = loadClip(path);
-  assert.deepEqual({ ...clip.cfg }, TINY, 'the model must be built from the downloaded weights and config');
+  assert.deepEqual({ ...clip.cfg }, TINY_CLIP_224, 'the model must be built from the downloaded weights and config');
   const textDir = join(cache, 'text');
   const text = new TextEmbedder(clip, { cacheDir: textDir });
   const seg = new MaskClipSegmenter(clip, text, { prompts: 'imagenet_select', shortSide: 224 });

@@ -9,15 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSegmenter, fetchModel, listModels, planModel } from '../../../src/api/index.js';
 import { CATSEG_SPACE } from '../../../src/api/models.js';
-import { openAIToHuggingFace } from '../../../src/models/clip/weights.js';
-import { CLIP } from '../../../src/models/clip/clip_model.js';
 import { cachedFilePath } from '../../../src/models/clip/hub/cache_dir.js';
 import { saveTensors } from '../../../src/io/tensor_io.js';
-import { dispose, manualSeed, randn } from '../../../src/tensor/index.js';
+import { dispose, randn } from '../../../src/tensor/index.js';
 import type { DownloadProgress } from '../../../src/progress.js';
 import { isAhsError } from '../../helpers/ahs_error.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
 import { startFakeHub, type FakeHub } from '../../helpers/fake_hub.js';
+import { randomHfClip } from '../../helpers/hf_clip.js';
 import { TINY_CLIP_64 } from '../../helpers/shapes_dataset.js';
 
 const CLIP_REPO = 'openai/clip-vit-base-patch16';
@@ -26,13 +25,7 @@ let clipHf: { model: Buffer; config: Buffer };
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'ahs-models-'));
-  manualSeed(4);
-  const clip = new CLIP(TINY_CLIP_64);
-  const { tensors, config } = openAIToHuggingFace(clip.stateDict(), TINY_CLIP_64);
-  saveTensors(join(dir, 'hf.safetensors'), tensors);
-  dispose([...tensors.values()]);
-  clip.dispose();
-  clipHf = { model: readFileSync(join(dir, 'hf.safetensors')), config: Buffer.from(JSON.stringify(config)) };
+  clipHf = randomHfClip(TINY_CLIP_64, 4, join(dir, 'hf'));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
