@@ -87,10 +87,12 @@ export async function openTrainingData(cfg: AhsConfig, ds: SegDataset, mapper: S
   return {
     async next() {
       const { samples, dataTimeMs } = await loader.next();
-      const cpu = collate(samples, { datasetIgnore: ds.ignoreLabel, modelIgnore });
-      const device = o.device ?? 'cpu';
-      const [images, labels] = device === 'cpu' ? [cpu.images, cpu.labels] : [cpu.images.to(device), cpu.labels.to(device)];
-      if (device !== 'cpu') dispose([cpu.images, cpu.labels]);
+      let { images, labels } = collate(samples, { datasetIgnore: ds.ignoreLabel, modelIgnore });
+      if (o.device && o.device !== 'cpu') {
+        const cpu = [images, labels];
+        [images, labels] = [images.to(o.device), labels.to(o.device)];
+        dispose(cpu);
+      }
       return { batch: { images, labels, classNames: ds.classNames }, dataTimeMs, dispose: () => dispose([images, labels]) };
     },
     state: () => loader.state(),
